@@ -1,0 +1,49 @@
+"""Batched encode / decode / reconstruct with NumPy in and out."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .errors import AekitError
+from .models import Autoencoder
+
+
+def encode(model: Autoencoder, images: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+    """Codes (N, latent_dim) of images (N, C, H, W) in [0, 1]."""
+    _check_images(model, images)
+    return _batched(model.encoder, images, batch_size)
+
+
+def decode(model: Autoencoder, codes: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+    """Images (N, C, H, W) made by the decoder from any codes (N, latent_dim)."""
+    if codes.ndim != 2 or codes.shape[1] != model.config.latent_dim:
+        raise AekitError(f"codes have shape {codes.shape}; this model decodes (N, {model.config.latent_dim})")
+    return _batched(model.decoder, codes, batch_size)
+
+
+def reconstruct(model: Autoencoder, images: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+    """The autoencoder's output for images (N, C, H, W)."""
+    _check_images(model, images)
+    return _batched(model, images, batch_size)
+
+
+def _check_images(model: Autoencoder, images: np.ndarray) -> None:
+    expected = tuple(model.config.input_shape)
+    if images.ndim != 4 or tuple(images.shape[1:]) != expected:
+        raise AekitError(
+            f"images have shape {images.shape}; this model takes (N, {', '.join(map(str, expected))})"
+        )
+
+
+def _batched(module: torch.nn.Module, array: np.ndarray, batch_size: int) -> np.ndarray:
+    if len(array) == 0:
+        raise AekitError("nothing to process: the input holds no images or codes")
+    module.eval()
+    device = next(module.parameters()).device
+    outputs = []
+    with torch.inference_mode():
+        for start in range(0, len(array), batch_size):
+            batch = torch.as_tensor(np.ascontiguousarray(array[start : start + batch_size], dtype=np.float32))
+            outputs.append(module(batch.to(device)).cpu().numpy())
+    return np.concatenate(outputs)

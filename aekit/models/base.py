@@ -1,0 +1,65 @@
+"""What every model family shares: its config, the encoder/decoder split, and Keras-style init."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import nn
+
+
+@dataclass
+class ModelConfig:
+    """Everything needed to rebuild a model before its weights are loaded.
+
+    ``input_shape`` is (channels, height, width). ``hidden`` is the family's width knob:
+    the size of the dense layer for ``dense``. Saved as JSON beside the weights.
+    """
+
+    family: str = "dense"
+    input_shape: tuple[int, int, int] = (1, 28, 28)
+    latent_dim: int = 2
+    hidden: int = 300
+    extra: dict = field(default_factory=dict)  # family-specific options, JSON-serialisable
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ModelConfig:
+        known = {k: data[k] for k in ("family", "input_shape", "latent_dim", "hidden", "extra") if k in data}
+        if "input_shape" in known:
+            known["input_shape"] = tuple(int(v) for v in known["input_shape"])
+        return cls(**known)
+
+
+class Autoencoder(nn.Module):
+    """An encoder and a decoder that can each be used on their own.
+
+    ``encoder`` maps images (N, C, H, W) to codes (N, latent_dim); ``decoder`` maps any codes,
+    including ones the encoder never produced, back to images (N, C, H, W).
+    """
+
+    def __init__(self, config: ModelConfig, encoder: nn.Module, decoder: nn.Module):
+        super().__init__()
+        self.config = config
+        self.encoder = encoder
+        self.decoder = decoder
+
+    def encode(self, images: torch.Tensor) -> torch.Tensor:
+        return self.encoder(images)
+
+    def decode(self, codes: torch.Tensor) -> torch.Tensor:
+        return self.decoder(codes)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.encoder(images))
+
+
+def keras_initialise(module: nn.Module) -> None:
+    """Glorot-uniform weights and zero biases, as Keras' Dense and Conv layers start."""
+    for layer in module.modules():
+        if isinstance(layer, nn.Linear | nn.Conv2d | nn.ConvTranspose2d):
+            nn.init.xavier_uniform_(layer.weight)
+            if layer.bias is not None:
+                nn.init.zeros_(layer.bias)

@@ -1,0 +1,98 @@
+"""Figures: reconstructions, the latent scatter, loss curves. Each function returns a Figure;
+:func:`save_png` writes one. Uses matplotlib's headless backend, so no display is needed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from .fileio import atomic_path  # noqa: E402
+
+
+def reconstructions_figure(originals: np.ndarray, reconstructed: np.ndarray) -> Figure:
+    """Originals (top row) above their reconstructions (bottom row); arrays (N, C, H, W)."""
+    count = len(originals)
+    fig, axes = plt.subplots(2, count, figsize=(1.6 * count, 3.6), squeeze=False)
+    for column in range(count):
+        for row, images in enumerate((originals, reconstructed)):
+            ax = axes[row, column]
+            ax.imshow(_displayable(images[column]), cmap="gray", vmin=0, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes[1, column].set_xlabel(f"#{column + 1}")
+    axes[0, 0].set_ylabel("original")
+    axes[1, 0].set_ylabel("reconstructed")
+    fig.tight_layout()
+    return fig
+
+
+def latent_figure(codes: np.ndarray, labels: np.ndarray | None, title: str = "Latent codes") -> Figure:
+    """Scatter of codes coloured by label; codes of more than 2 numbers are PCA-projected."""
+    points, axis_names = project_2d(codes)
+    # Draw in a fixed random order so no digit is hidden under the ones plotted after it.
+    order = np.random.default_rng(0).permutation(len(points))
+    points = points[order]
+    labels = labels[order] if labels is not None else None
+    if codes.shape[1] > 2:
+        title += f" ({codes.shape[1]}-D, PCA projection)"
+    fig, ax = plt.subplots(figsize=(7, 6))
+    scatter = ax.scatter(
+        points[:, 0],
+        points[:, 1],
+        c=labels if labels is not None else "tab:blue",
+        cmap="tab10",
+        s=2,
+        alpha=0.6,
+        vmin=-0.5 if labels is not None else None,
+        vmax=9.5 if labels is not None else None,
+    )
+    if labels is not None:
+        fig.colorbar(scatter, ax=ax, ticks=range(10), label="digit")
+    ax.set_xlabel(axis_names[0])
+    ax.set_ylabel(axis_names[1])
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def loss_figure(history: list[dict]) -> Figure:
+    """Training and validation loss per epoch, log scale."""
+    epochs = [h["epoch"] for h in history]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(epochs, [h["loss"] for h in history], marker="o", label="training")
+    ax.plot(epochs, [h["val_loss"] for h in history], marker="o", label="validation")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("mean squared error")
+    ax.set_yscale("log")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def project_2d(codes: np.ndarray) -> tuple[np.ndarray, tuple[str, str]]:
+    """Codes as 2-D points: as they are for 1-2 numbers, else their two main PCA directions."""
+    if codes.shape[1] == 1:
+        return np.column_stack([codes[:, 0], np.zeros(len(codes))]), ("code[0]", "")
+    if codes.shape[1] == 2:
+        return codes, ("code[0]", "code[1]")
+    centred = codes - codes.mean(axis=0)
+    _, _, directions = np.linalg.svd(centred, full_matrices=False)
+    return centred @ directions[:2].T, ("principal direction 1", "principal direction 2")
+
+
+def save_png(fig: Figure, path: str | Path) -> None:
+    """Write ``fig`` as a PNG (atomically) and release it."""
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100)
+    plt.close(fig)
+
+
+def _displayable(image_chw: np.ndarray) -> np.ndarray:
+    return image_chw[0] if image_chw.shape[0] == 1 else image_chw.transpose(1, 2, 0).clip(0, 1)

@@ -1,0 +1,142 @@
+"""A run folder: ``config.json`` + ``model.safetensors`` (+ ``metrics.json`` and plots).
+
+Loading rebuilds the model from the config through the registry and then loads the tensors
+with safetensors, so nothing is ever unpickled.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from . import __version__
+from .errors import AekitError
+from .fileio import atomic_path, atomic_write_text
+from .models import Autoencoder, ModelConfig, build_model
+from .train import TrainConfig
+
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.safetensors"
+METRICS_FILE = "metrics.json"
+
+
+@dataclass
+class Run:
+    """A trained model with the settings that made it."""
+
+    model: Autoencoder
+    training: TrainConfig = field(default_factory=TrainConfig)
+    dataset: str = "mnist"
+    metrics: dict = field(default_factory=dict)
+
+
+def prepare_run_dir(out: str | Path | None, family: str, force: bool, root: Path = Path("runs")) -> Path:
+    """The folder a new run writes to.
+
+    ``out`` given: it must not exist, be empty, or ``force`` must be set. ``out`` omitted:
+    a new, unique folder under ``root`` named after the family and the time.
+    """
+    if out is not None:
+        path = Path(out)
+        if path.exists() and not path.is_dir():
+            raise AekitError(f"{path} is a file, not a folder; choose another --out")
+        if path.is_dir() and any(path.iterdir()) and not force:
+            raise AekitError(
+                f"{path} already holds files; choose another --out or pass --force to replace its run"
+            )
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    for attempt in range(1000):
+        path = root / (f"{family}-{stamp}" + (f"-{attempt}" if attempt else ""))
+        try:
+            path.mkdir(parents=True)
+            return path
+        except FileExistsError:
+            continue
+    raise AekitError(f"could not make a new folder under {root}; pass --out DIR")
+
+
+def save_run(run: Run, folder: str | Path) -> None:
+    """Write config, weights and metrics into ``folder`` (each file atomically)."""
+    folder = Path(folder)
+    config = {
+        "aekit_version": __version__,
+        "dataset": run.dataset,
+        "model": run.model.config.to_dict(),
+        "training": run.training.to_dict(),
+    }
+    atomic_write_text(folder / CONFIG_FILE, json.dumps(config, indent=2) + "\n")
+    state = {name: tensor.detach().cpu().contiguous() for name, tensor in run.model.state_dict().items()}
+    with atomic_path(folder / WEIGHTS_FILE) as tmp:
+        save_file(
+            state,
+            str(tmp),
+            metadata={"aekit_version": __version__, "family": run.model.config.family},
+        )
+    if run.metrics:
+        atomic_write_text(folder / METRICS_FILE, json.dumps(run.metrics, indent=2) + "\n")
+
+
+def load_run(folder: str | Path) -> Run:
+    """Rebuild the run saved in ``folder``. Raises :class:`AekitError` if anything is off."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise AekitError(f"{folder} is not a run folder; pass a folder written by 'aekit train'")
+    config_path = folder / CONFIG_FILE
+    try:
+        config = json.loads(config_path.read_text())
+        model_config = ModelConfig.from_dict(config["model"])
+        training = TrainConfig(**config.get("training", {}))
+    except FileNotFoundError:
+        raise AekitError(f"{config_path} is missing; pass a folder written by 'aekit train'") from None
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError, UnicodeDecodeError) as exc:
+        raise AekitError(f"{config_path} is damaged ({exc}); retrain or restore the file") from None
+    model = build_model(model_config)
+    weights_path = folder / WEIGHTS_FILE
+    try:
+        state = load_file(str(weights_path))
+    except FileNotFoundError:
+        raise AekitError(f"{weights_path} is missing; the run is incomplete: retrain it") from None
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise AekitError(
+            f"{weights_path} is not a readable safetensors file ({exc}); retrain the run"
+        ) from None
+    _check_weights_match(model, state, weights_path)
+    model.load_state_dict(state)
+    model.eval()
+    metrics = {}
+    metrics_path = folder / METRICS_FILE
+    if metrics_path.is_file():
+        try:
+            metrics = json.loads(metrics_path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            metrics = {}
+    return Run(model=model, training=training, dataset=config.get("dataset", "mnist"), metrics=metrics)
+
+
+def _check_weights_match(model: Autoencoder, state: dict, path: Path) -> None:
+    expected = {name: tuple(t.shape) for name, t in model.state_dict().items()}
+    found = {name: tuple(t.shape) for name, t in state.items()}
+    if expected == found:
+        return
+    missing = sorted(set(expected) - set(found))
+    unexpected = sorted(set(found) - set(expected))
+    wrong = sorted(n for n in set(expected) & set(found) if expected[n] != found[n])
+    detail = "; ".join(
+        part
+        for part in (
+            f"missing {', '.join(missing)}" if missing else "",
+            f"unexpected {', '.join(unexpected)}" if unexpected else "",
+            ", ".join(f"{n} is {found[n]} not {expected[n]}" for n in wrong),
+        )
+        if part
+    )
+    raise AekitError(
+        f"{path} does not fit the model in config.json ({detail}); the folder mixes two runs: retrain it"
+    )

@@ -1,0 +1,189 @@
+"""Every command, called in-process as a user would type it, including bad input."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from aekit.cli import main
+
+
+def run_cli(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_clean_failure(code, err, *fragments):
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    """A dense run trained for one epoch on 300 MNIST images (fast, but a real run)."""
+    import os
+
+    if not os.environ.get("AEKIT_DATA_DIR"):
+        pytest.skip("needs AEKIT_DATA_DIR pointing at MNIST")
+    folder = tmp_path_factory.mktemp("run")
+    assert (
+        main(
+            [
+                "train",
+                "--epochs",
+                "1",
+                "--limit",
+                "300",
+                "--hidden",
+                "32",
+                "--out",
+                str(folder),
+                "--force",
+            ]
+        )
+        == 0
+    )
+    return folder
+
+
+def test_train_writes_the_whole_run(trained_run):
+    names = {p.name for p in trained_run.iterdir()}
+    assert {
+        "config.json",
+        "model.safetensors",
+        "metrics.json",
+        "reconstructions.png",
+        "latent.png",
+        "loss.png",
+    } <= names
+    metrics = json.loads((trained_run / "metrics.json").read_text())
+    assert metrics["epochs"] == 1 and metrics["n_train"] == 300 and metrics["n_val"] == 10000
+    assert {"loss", "val_loss"} <= set(metrics["history"][0]) and metrics["train_seconds"] > 0
+    assert metrics["val_mse"] == metrics["history"][-1]["val_loss"]
+    assert Image.open(trained_run / "latent.png").size[0] > 300
+
+
+def test_train_prints_summaries_and_epoch_lines(tmp_path, capsys, require_mnist):
+    code, out, _ = run_cli(capsys, "train", "--epochs", "2", "--limit", "200", "--out", tmp_path / "r")
+    assert code == 0
+    assert "Total params: 472,986" in out
+    assert "epoch   1/2" in out and "epoch   2/2" in out
+
+
+def test_train_never_reuses_a_folder_without_force(trained_run, capsys):
+    before = (trained_run / "model.safetensors").read_bytes()
+    code, _, err = run_cli(capsys, "train", "--epochs", "1", "--limit", "100", "--out", trained_run)
+    assert_clean_failure(code, err, str(trained_run), "--force")
+    assert (trained_run / "model.safetensors").read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["train", "--epochs", "0"], "--epochs"),
+        (["train", "--lr", "abc"], "--lr"),
+        (["train", "--model", "nope"], "--model"),
+        (["eval"], "run"),
+        (["frobnicate"], "frobnicate"),
+    ],
+)
+def test_bad_options_are_one_line_with_exit_2(capsys, argv, fragment, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run_cli(capsys, *argv)
+    assert_clean_failure(code, err, fragment, "--help")
+    assert not (tmp_path / "runs").exists()
+
+
+def test_summary_of_default_and_of_a_run(trained_run, capsys):
+    code, out, _ = run_cli(capsys, "summary")
+    assert code == 0 and "Total params: 236,102" in out and "Total params: 472,986" in out
+    code, out, _ = run_cli(capsys, "summary", trained_run)
+    assert code == 0 and "(None, 32)" in out
+
+
+def test_eval_prints_json(trained_run, capsys):
+    code, out, _ = run_cli(capsys, "eval", trained_run)
+    result = json.loads(out)
+    assert code == 0 and result["n"] == 10000
+    assert result["mse"] == pytest.approx(
+        json.loads((trained_run / "metrics.json").read_text())["val_mse"], rel=1e-4
+    )
+    assert result["psnr"] == pytest.approx(10 * np.log10(1 / result["mse"]))
+
+
+def test_encode_decode_round_trip_through_files(trained_run, tmp_path, capsys):
+    code, _, _ = run_cli(capsys, "encode", trained_run, "mnist:test", "-o", tmp_path / "codes.npy")
+    codes = np.load(tmp_path / "codes.npy")
+    assert code == 0 and codes.shape == (10000, 2)
+    np.save(tmp_path / "few.npy", codes[:3])
+    assert run_cli(capsys, "decode", trained_run, tmp_path / "few.npy", "-o", tmp_path / "pngs")[0] == 0
+    assert sorted(p.name for p in (tmp_path / "pngs").iterdir()) == [
+        "00000.png",
+        "00001.png",
+        "00002.png",
+    ]
+    # The PNGs encode back to nearly the same codes (only 8-bit rounding in between).
+    assert run_cli(capsys, "encode", trained_run, tmp_path / "pngs", "-o", tmp_path / "again.npy")[0] == 0
+    assert run_cli(capsys, "decode", trained_run, tmp_path / "few.npy", "-o", tmp_path / "img.npy")[0] == 0
+    assert np.load(tmp_path / "img.npy").shape == (3, 28, 28)
+    # A made-up grid of codes decodes too.
+    grid = np.stack(np.meshgrid(np.linspace(-2, 2, 4), np.linspace(-2, 2, 4)), -1).reshape(-1, 2)
+    np.save(tmp_path / "grid.npy", grid)
+    assert (
+        run_cli(capsys, "decode", trained_run, tmp_path / "grid.npy", "-o", tmp_path / "grid_out.npy")[0] == 0
+    )
+
+
+def test_bad_inputs_fail_cleanly_and_write_nothing(trained_run, tmp_path, capsys):
+    out = tmp_path / "out.npy"
+    (tmp_path / "corrupt.npy").write_bytes(b"not numpy")
+    Image.new("L", (32, 32)).save(tmp_path / "big.png")
+    np.save(tmp_path / "codes3.npy", np.zeros((2, 3), np.float32))
+    cases = [
+        (("encode", trained_run, tmp_path / "missing.npy", "-o", out), "missing.npy"),
+        (("encode", trained_run, tmp_path / "corrupt.npy", "-o", out), "corrupt.npy"),
+        (("encode", trained_run, tmp_path / "big.png", "-o", out), "big.png"),
+        (("encode", trained_run, "mnist:valid", "-o", out), "valid"),
+        (("decode", trained_run, tmp_path / "codes3.npy", "-o", out), "codes3.npy"),
+        (("eval", tmp_path), "config.json"),
+        (("summary", tmp_path / "nowhere"), "nowhere"),
+    ]
+    for argv, fragment in cases:
+        code, _, err = run_cli(capsys, *argv)
+        assert_clean_failure(code, err, fragment)
+        assert not out.exists()
+
+
+def test_resize_converts_images_of_another_size(trained_run, tmp_path, capsys):
+    Image.new("RGB", (32, 40), (200, 200, 200)).save(tmp_path / "big.png")
+    code, _, _ = run_cli(
+        capsys, "encode", trained_run, tmp_path / "big.png", "--resize", "-o", tmp_path / "c.npy"
+    )
+    assert code == 0 and np.load(tmp_path / "c.npy").shape == (1, 2)
+
+
+def test_outputs_are_not_overwritten_without_force(trained_run, tmp_path, capsys):
+    target = tmp_path / "codes.npy"
+    target.write_bytes(b"precious")
+    code, _, err = run_cli(capsys, "encode", trained_run, "mnist:test", "-o", target)
+    assert_clean_failure(code, err, "--force")
+    assert target.read_bytes() == b"precious"
+    assert run_cli(capsys, "encode", trained_run, "mnist:test", "-o", target, "--force")[0] == 0
+
+
+def test_module_entry_point_and_help(capsys):
+    result = subprocess.run(
+        [sys.executable, "-m", "aekit", "eval", "/nonexistent"], capture_output=True, text=True
+    )
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    for command in ["train", "summary", "eval", "encode", "decode"]:
+        code, out, _ = run_cli(capsys, command, "--help")
+        assert code == 0 and "usage: aekit " + command in out

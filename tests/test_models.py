@@ -1,0 +1,60 @@
+import numpy as np
+import pytest
+import torch
+
+from aekit.errors import AekitError
+from aekit.models import ModelConfig, build_model, model_families
+from aekit.summary import parameter_count
+
+
+def test_dense_default_has_the_tutorials_parameter_counts():
+    model = build_model(ModelConfig())
+    assert parameter_count(model.encoder) == 236_102
+    assert parameter_count(model.decoder) == 236_884
+    assert parameter_count(model) == 472_986
+
+
+def test_dense_sizes_are_parameters():
+    model = build_model(ModelConfig(latent_dim=5, hidden=64))
+    codes = model.encode(torch.rand(3, 1, 28, 28))
+    assert codes.shape == (3, 5)
+    assert parameter_count(model.encoder) == 784 * 64 + 64 + 64 * 5 + 5
+
+
+def test_keras_initialisation_zero_biases_and_glorot_bound():
+    model = build_model(ModelConfig(), seed=0)
+    first = model.encoder.dense_1
+    assert torch.count_nonzero(first.bias) == 0
+    bound = np.sqrt(6 / (784 + 300))
+    assert first.weight.abs().max() <= bound
+    assert first.weight.abs().max() > 0.95 * bound  # uniform over the whole Glorot range
+    assert model.encoder.leakyrelu_1.negative_slope == 0.3
+
+
+@pytest.mark.parametrize("family", model_families())
+def test_encoder_and_decoder_work_apart(family):
+    model = build_model(ModelConfig(family=family, latent_dim=3))
+    images = torch.rand(4, 1, 28, 28)
+    codes = model.encoder(images)
+    assert codes.shape == (4, 3)
+    # The decoder accepts codes the encoder never made, such as a grid of points.
+    grid = torch.cartesian_prod(torch.linspace(-1, 1, 2), torch.linspace(-1, 1, 2), torch.zeros(1))
+    assert model.decoder(grid).shape == (4, 1, 28, 28)
+    torch.testing.assert_close(model(images), model.decode(model.encode(images)))
+
+
+def test_same_seed_same_weights_and_global_rng_untouched():
+    torch.manual_seed(123)
+    before = torch.rand(1)
+    torch.manual_seed(123)
+    a = build_model(ModelConfig(), seed=7)
+    after = torch.rand(1)
+    b = build_model(ModelConfig(), seed=7)
+    assert torch.equal(before, after)
+    for x, y in zip(a.state_dict().values(), b.state_dict().values(), strict=True):
+        assert torch.equal(x, y)
+
+
+def test_unknown_family_is_a_clear_error():
+    with pytest.raises(AekitError, match="unknown model family 'nope'; choose one of dense"):
+        build_model(ModelConfig(family="nope"))
