@@ -10,16 +10,23 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from .datasets import DATASETS, load_dataset
 from .errors import AekitError
+from .explore import interpolation_codes, manifold_codes, prior_samples
+from .fileio import refuse_overwrite
 from .imageio import read_codes, read_images, write_array, write_images
 from .inference import decode, encode, reconstruct
 from .metrics import mse, psnr
 from .models import ModelConfig, build_model, model_families
-from .pipeline import train_run
+from .models.vae import VariationalAutoencoder
+from .pipeline import make_configs, train_run
+from .plots import image_grid_figure, save_png
 from .runs import load_run, prepare_run_dir
 from .summary import summarize
-from .train import TrainConfig
+from .sweep import sweep
+from .train import SCHEDULES, TrainConfig
 
 EXAMPLES = """\
 examples:
@@ -51,6 +58,23 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
+def _size_list(text: str) -> list[int]:
+    try:
+        return [_positive_int(part) for part in text.split(",")]
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected sizes like 2,4,8, got {text!r}") from None
+
+
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -71,21 +95,15 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
     defaults = ModelConfig()
-    training = TrainConfig()
 
     train = commands.add_parser(
         "train",
         help="train a model on MNIST and save it as a run folder",
         description="Train an autoencoder on MNIST. The defaults reproduce the tutorial: a dense "
         "784-300-2 network, MSE loss, Adam with learning rate 0.0005, 20 epochs of batch 256. "
+        "Other families (--model) bring their own best defaults; options given override them. "
         "The folder receives config.json, model.safetensors, metrics.json, reconstructions.png, "
         "latent.png and loss.png.",
-    )
-    train.add_argument(
-        "--model",
-        choices=model_families(),
-        default=defaults.family,
-        help="model family (default: %(default)s)",
     )
     train.add_argument(
         "--latent-dim",
@@ -93,41 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=defaults.latent_dim,
         help="numbers per code (default: %(default)s)",
     )
-    train.add_argument(
-        "--hidden",
-        type=_positive_int,
-        default=defaults.hidden,
-        help="hidden layer width (default: %(default)s)",
-    )
-    train.add_argument(
-        "--epochs",
-        type=_positive_int,
-        default=training.epochs,
-        help="passes over the data (default: %(default)s)",
-    )
-    train.add_argument(
-        "--batch-size",
-        type=_positive_int,
-        default=training.batch_size,
-        help="images per step (default: %(default)s)",
-    )
-    train.add_argument(
-        "--lr",
-        type=_positive_float,
-        default=training.lr,
-        help="Adam learning rate (default: %(default)s)",
-    )
-    train.add_argument(
-        "--seed",
-        type=int,
-        default=training.seed,
-        help="same seed, same machine: same weights bit for bit (default: %(default)s)",
-    )
-    train.add_argument(
-        "--limit",
-        type=_positive_int,
-        help="train on the first N training images only, for a quick trial",
-    )
+    _add_training_options(train)
     train.add_argument("--out", type=Path, help="run folder (default: a new folder under runs/)")
     train.add_argument("--force", action="store_true", help="reuse an --out folder that already holds files")
     train.set_defaults(handler=_train)
@@ -155,8 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument(
         "--hidden",
         type=_positive_int,
-        default=defaults.hidden,
-        help="hidden width when no RUN is given",
+        help="width when no RUN is given (default: the family's)",
     )
     summary.set_defaults(handler=_summary)
 
@@ -194,7 +177,97 @@ def build_parser() -> argparse.ArgumentParser:
     dec.add_argument("-o", "--output", type=Path, required=True, help="*.npy file or a folder for PNGs")
     dec.add_argument("--force", action="store_true", help="replace the output if it exists")
     dec.set_defaults(handler=_decode)
+
+    sample = commands.add_parser(
+        "sample",
+        help="generate new images from a VAE run",
+        description="Draw codes from the VAE's N(0, I) prior and decode them into a grid of new images.",
+    )
+    sample.add_argument("run", type=Path, help="a run trained with --model vae")
+    sample.add_argument("-n", type=_positive_int, default=64, help="how many images (default: %(default)s)")
+    sample.add_argument("--seed", type=int, default=0, help="(default: %(default)s)")
+    _add_png_output(sample)
+    sample.set_defaults(handler=_sample)
+
+    manifold = commands.add_parser(
+        "manifold",
+        help="decode an n x n grid across the latent plane",
+        description="Decode an n x n grid spanning the region the test images' codes occupy. For codes "
+        "of more than 2 numbers the grid lies in the plane of the codes' two main PCA directions.",
+    )
+    manifold.add_argument("run", type=Path, help="run folder")
+    manifold.add_argument("-n", type=_positive_int, default=20, help="grid side (default: %(default)s)")
+    _add_png_output(manifold)
+    manifold.set_defaults(handler=_manifold)
+
+    interpolate = commands.add_parser(
+        "interpolate",
+        help="decode the straight line between two test images' codes",
+        description="Encode two test images, decode evenly spaced codes on the line between them, "
+        "and show them between the two originals.",
+    )
+    interpolate.add_argument("run", type=Path, help="run folder")
+    interpolate.add_argument("--pair", required=True, metavar="I,J", help="two test-image indices, e.g. 3,7")
+    interpolate.add_argument(
+        "--steps", type=_positive_int, default=10, help="codes on the line (default: %(default)s)"
+    )
+    _add_png_output(interpolate)
+    interpolate.set_defaults(handler=_interpolate)
+
+    sweeper = commands.add_parser(
+        "sweep",
+        help="train one model per code size and compare with PCA",
+        description="Train --model at each of --latent-dims; write sweep.csv, sweep.json and sweep.png "
+        "(test MSE against code size, with PCA at the same sizes) into --out, one run folder per size.",
+    )
+    sweeper.add_argument(
+        "--latent-dims",
+        type=_size_list,
+        default=[2, 4, 8, 16, 32, 64],
+        help="comma-separated code sizes (default: 2,4,8,16,32,64)",
+    )
+    _add_training_options(sweeper)
+    sweeper.add_argument("--out", type=Path, help="folder (default: a new folder under runs/)")
+    sweeper.add_argument(
+        "--force", action="store_true", help="reuse an --out folder that already holds files"
+    )
+    sweeper.set_defaults(handler=_sweep)
     return parser
+
+
+def _add_png_output(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-o", "--output", type=Path, required=True, help="PNG file")
+    parser.add_argument("--force", action="store_true", help="replace the output if it exists")
+
+
+def _add_training_options(parser: argparse.ArgumentParser) -> None:
+    """Options shared by train and sweep. Unset ones fall back to the family's recipe."""
+    tutorial = TrainConfig()
+    add = parser.add_argument
+    add("--model", choices=model_families(), default="dense", help="model family (default: %(default)s)")
+    add(
+        "--hidden",
+        type=_positive_int,
+        help="width: the dense layer (dense: 300), the first layer (deep: 1000), "
+        "the first conv channels (conv, vae: 32)",
+    )
+    add("--epochs", type=_positive_int, help=f"passes over the data (tutorial: {tutorial.epochs})")
+    add("--batch-size", type=_positive_int, help=f"images per step (tutorial: {tutorial.batch_size})")
+    add("--lr", type=_positive_float, help=f"Adam learning rate (tutorial: {tutorial.lr})")
+    add("--schedule", choices=SCHEDULES, help="learning-rate schedule (tutorial: constant)")
+    add(
+        "--noise",
+        type=_non_negative_float,
+        help="denoising: train on inputs with Gaussian noise of this std, judge on clean ones",
+    )
+    add("--kl-weight", type=_non_negative_float, help="weight of the KL term, vae only (default: 1)")
+    add("--seed", type=int, help="same seed, same machine: same weights bit for bit (default: 0)")
+    add("--limit", type=_positive_int, help="train on the first N training images only, for a quick trial")
+
+
+def _training_overrides(args: argparse.Namespace) -> dict:
+    names = ("hidden", "epochs", "batch_size", "lr", "schedule", "noise", "kl_weight", "seed")
+    return {name: getattr(args, name) for name in names}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -214,8 +287,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    model_config = ModelConfig(family=args.model, latent_dim=args.latent_dim, hidden=args.hidden)
-    train_config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed)
+    model_config, train_config = make_configs(args.model, args.latent_dim, **_training_overrides(args))
+    train_config.validate()
     folder = prepare_run_dir(args.out, args.model, args.force)
     print(summarize(build_model(model_config)), end="\n\n")
 
@@ -249,7 +322,7 @@ def _summary(args: argparse.Namespace) -> int:
     if args.run is not None:
         model = load_run(args.run).model
     else:
-        model = build_model(ModelConfig(family=args.model, latent_dim=args.latent_dim, hidden=args.hidden))
+        model = build_model(make_configs(args.model, args.latent_dim, hidden=args.hidden)[0])
     print(summarize(model))
     return 0
 
@@ -276,4 +349,78 @@ def _decode(args: argparse.Namespace) -> int:
     images = decode(run.model, read_codes(args.codes, run.model.config.latent_dim))
     write_images(images, args.output, force=args.force)
     print(f"decoded {len(images):,} codes to {args.output}")
+    return 0
+
+
+def _sample(args: argparse.Namespace) -> int:
+    run = load_run(args.run)
+    if not isinstance(run.model, VariationalAutoencoder):
+        raise AekitError(
+            f"{args.run} is a {run.model.config.family} run; sample needs one trained with --model vae"
+        )
+    refuse_overwrite(args.output, args.force)
+    images = decode(run.model, prior_samples(args.n, run.model.config.latent_dim, args.seed))
+    save_png(image_grid_figure(images, max(1, round(args.n**0.5))), args.output)
+    print(f"wrote {args.n} samples to {args.output}")
+    return 0
+
+
+def _manifold(args: argparse.Namespace) -> int:
+    run = load_run(args.run)
+    if args.n < 2:
+        raise AekitError(f"-n must be at least 2 (got {args.n})")
+    refuse_overwrite(args.output, args.force)
+    test = load_dataset("test", DATASETS[run.dataset])
+    grid = manifold_codes(encode(run.model, test.images), args.n)
+    title = "Decoded latent grid" + (" (PCA plane of the codes)" if run.model.config.latent_dim > 2 else "")
+    save_png(image_grid_figure(decode(run.model, grid), args.n, title), args.output)
+    print(f"wrote a {args.n}x{args.n} grid to {args.output}")
+    return 0
+
+
+def _interpolate(args: argparse.Namespace) -> int:
+    run = load_run(args.run)
+    test = load_dataset("test", DATASETS[run.dataset])
+    try:
+        first, second = (int(part) for part in args.pair.split(","))
+    except ValueError:
+        raise AekitError(f"--pair takes two test-image indices like 3,7 (got {args.pair!r})") from None
+    for index in (first, second):
+        if not 0 <= index < len(test):
+            raise AekitError(f"--pair index {index} is outside the test split (0 to {len(test) - 1})")
+    refuse_overwrite(args.output, args.force)
+    ends = test.images[[first, second]]
+    codes = encode(run.model, ends)
+    line = decode(run.model, interpolation_codes(codes[0], codes[1], args.steps))
+    strip = np.concatenate([ends[:1], line, ends[1:]])
+    title = f"test #{first} (left) to #{second} (right); originals at the ends"
+    save_png(image_grid_figure(strip, len(strip), title), args.output)
+    print(f"wrote {args.steps} interpolated images to {args.output}")
+    return 0
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    overrides = _training_overrides(args)
+    for dim in args.latent_dims:  # fail on bad settings before anything trains
+        make_configs(args.model, dim, **overrides)[1].validate()
+    folder = prepare_run_dir(args.out, f"sweep-{args.model}", args.force)
+
+    def report(row: dict) -> None:
+        print(
+            f"latent {row['latent_dim']:>3}  mse {row['mse']:.5f}  pca {row['pca_mse']:.5f}  "
+            f"({row['train_seconds']:.0f}s)",
+            flush=True,
+        )
+
+    progress = sys.stderr.isatty()
+    sweep(
+        args.model,
+        args.latent_dims,
+        folder,
+        limit=args.limit,
+        progress=progress,
+        on_result=report,
+        **overrides,
+    )
+    print(f"wrote sweep.csv, sweep.json and sweep.png to {folder}")
     return 0

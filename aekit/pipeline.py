@@ -11,10 +11,20 @@ import numpy as np
 from .datasets import DATASETS, ImageSet, load_dataset
 from .inference import encode, reconstruct
 from .metrics import psnr
-from .models import ModelConfig, build_model
+from .models import ModelConfig, build_model, family_recipe
 from .plots import latent_figure, loss_figure, reconstructions_figure, save_png
 from .runs import Run, save_run
 from .train import EpochRecord, TrainConfig, fit
+
+
+def make_configs(family: str, latent_dim: int, **overrides) -> tuple[ModelConfig, TrainConfig]:
+    """Model and training configs for ``family``: the tutorial's defaults, then the family's
+    recipe, then every override that is not None (the user's explicit choices)."""
+    settings = {**family_recipe(family), **{k: v for k, v in overrides.items() if v is not None}}
+    model = ModelConfig(
+        family=family, latent_dim=latent_dim, hidden=settings.pop("hidden", ModelConfig.hidden)
+    )
+    return model, TrainConfig(**settings)
 
 
 def train_run(

@@ -96,3 +96,40 @@ def save_png(fig: Figure, path: str | Path) -> None:
 
 def _displayable(image_chw: np.ndarray) -> np.ndarray:
     return image_chw[0] if image_chw.shape[0] == 1 else image_chw.transpose(1, 2, 0).clip(0, 1)
+
+
+def image_grid_figure(images: np.ndarray, columns: int, title: str | None = None) -> Figure:
+    """Images (N, C, H, W) tiled edge to edge, ``columns`` per row."""
+    rows = -(-len(images) // columns)
+    channels, height, width = images.shape[1:]
+    canvas = np.ones((rows * height, columns * width, channels), np.float32)
+    for index, image in enumerate(images):
+        row, column = divmod(index, columns)
+        canvas[row * height : (row + 1) * height, column * width : (column + 1) * width] = image.transpose(
+            1, 2, 0
+        )
+    size = min(12.0, max(3.0, 0.5 * columns))
+    fig, ax = plt.subplots(figsize=(size, size * rows * height / (columns * width) + (0.5 if title else 0)))
+    ax.imshow(canvas[:, :, 0] if channels == 1 else canvas.clip(0, 1), cmap="gray", vmin=0, vmax=1)
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def sweep_figure(rows: list[dict], family: str) -> Figure:
+    """Test MSE against code size for the autoencoder and for PCA, log-log."""
+    dims = [r["latent_dim"] for r in rows]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(dims, [r["mse"] for r in rows], marker="o", label=f"aekit {family}")
+    ax.plot(dims, [r["pca_mse"] for r in rows], marker="s", label="PCA")
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xticks(dims, [str(d) for d in dims])
+    ax.set_xlabel("numbers per code")
+    ax.set_ylabel("test MSE per pixel")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    return fig

@@ -40,7 +40,8 @@ def _table(title: str, module: nn.Module, example: torch.Tensor, rows: list[tupl
     ]
     try:
         with torch.no_grad():
-            module(example)
+            # A VAE encoder's log-variance head runs only through distribution(); run it too.
+            getattr(module, "distribution", module)(example)
     finally:
         for hook in hooks:
             hook.remove()

@@ -187,3 +187,74 @@ def test_module_entry_point_and_help(capsys):
     for command in ["train", "summary", "eval", "encode", "decode"]:
         code, out, _ = run_cli(capsys, command, "--help")
         assert code == 0 and "usage: aekit " + command in out
+
+
+@pytest.fixture(scope="module")
+def vae_run(tmp_path_factory, trained_run):  # trained_run: skips without MNIST
+    folder = tmp_path_factory.mktemp("vae")
+    argv = [
+        "train",
+        "--model",
+        "vae",
+        "--latent-dim",
+        "3",
+        "--hidden",
+        "4",
+        "--epochs",
+        "1",
+        "--limit",
+        "300",
+    ]
+    assert main([*argv, "--out", str(folder), "--force"]) == 0
+    return folder
+
+
+def test_sample_manifold_interpolate_write_pictures(vae_run, tmp_path, capsys):
+    for argv, name in [
+        (["sample", vae_run, "-n", "9"], "samples.png"),
+        (["manifold", vae_run, "-n", "5"], "grid.png"),
+        (["interpolate", vae_run, "--pair", "3,7", "--steps", "4"], "interp.png"),
+    ]:
+        code, _, err = run_cli(capsys, *argv, "-o", tmp_path / name)
+        assert code == 0, err
+        assert Image.open(tmp_path / name).size[0] > 100
+
+
+def test_exploration_refuses_bad_requests(vae_run, trained_run, tmp_path, capsys):
+    out = tmp_path / "x.png"
+    cases = [
+        (("sample", trained_run, "-o", out), "--model vae"),
+        (("interpolate", vae_run, "--pair", "3", "-o", out), "--pair"),
+        (("interpolate", vae_run, "--pair", "3,10000", "-o", out), "10000"),
+        (("manifold", vae_run, "-n", "1", "-o", out), "-n"),
+    ]
+    for argv, fragment in cases:
+        code, _, err = run_cli(capsys, *argv)
+        assert_clean_failure(code, err, fragment)
+        assert not out.exists()
+
+
+def test_sweep_writes_a_table_and_plot_with_pca(tmp_path, capsys, require_mnist):
+    argv = [
+        "sweep",
+        "--model",
+        "deep",
+        "--hidden",
+        "16",
+        "--latent-dims",
+        "2,4",
+        "--epochs",
+        "1",
+        "--limit",
+        "300",
+    ]
+    code, out, err = run_cli(capsys, *argv, "--out", tmp_path / "sw")
+    assert code == 0, err
+    rows = json.loads((tmp_path / "sw" / "sweep.json").read_text())["results"]
+    assert [r["latent_dim"] for r in rows] == [2, 4]
+    assert rows[1]["pca_mse"] < rows[0]["pca_mse"] < 0.06  # PCA on MNIST: 2 components about 0.056
+    assert (tmp_path / "sw" / "sweep.csv").read_text().startswith("latent_dim,mse,pca_mse,train_seconds")
+    assert (tmp_path / "sw" / "sweep.png").is_file() and (
+        tmp_path / "sw" / "d4" / "model.safetensors"
+    ).is_file()
+    assert "latent   4" in out

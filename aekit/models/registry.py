@@ -29,6 +29,17 @@ def model_families() -> list[str]:
     return sorted(_FAMILIES)
 
 
+def family_recipe(name: str) -> dict:
+    """A family's default settings (``hidden`` and training options), overriding the tutorial's.
+
+    A family states them in a class attribute ``recipe``; ``dense`` has none, so it keeps the
+    tutorial's defaults.
+    """
+    if name not in _FAMILIES:
+        raise AekitError(f"unknown model family {name!r}; choose one of {', '.join(model_families())}")
+    return dict(getattr(_FAMILIES[name], "recipe", {}))
+
+
 def build_model(config: ModelConfig, seed: int | None = None) -> Autoencoder:
     """A freshly initialised model of ``config.family``.
 

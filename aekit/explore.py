@@ -1,0 +1,55 @@
+"""Codes to look at: grids over the latent plane, straight lines between images, random draws."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import AekitError
+
+
+def latent_plane(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Centre and two orthonormal directions of the plane that best fits ``codes`` (N, D).
+
+    For 2-D codes that is the code plane itself (the identity axes); for larger codes the
+    two main PCA directions.
+    """
+    if codes.shape[1] < 2:
+        raise AekitError("a latent plane needs codes of at least 2 numbers")
+    if codes.shape[1] == 2:
+        return np.zeros(2, codes.dtype), np.eye(2, dtype=codes.dtype)
+    centre = codes.mean(axis=0)
+    _, _, directions = np.linalg.svd(codes - centre, full_matrices=False)
+    return centre, directions[:2]
+
+
+def manifold_codes(codes: np.ndarray, n: int, coverage: float = 0.98) -> np.ndarray:
+    """An n x n grid of codes (row-major, top row first) spanning where ``codes`` lie.
+
+    The span in each plane direction is the central ``coverage`` fraction of the codes, so a
+    few outliers do not leave most of the grid empty.
+    """
+    if n < 2:
+        raise AekitError(f"-n must be at least 2 (got {n})")
+    centre, directions = latent_plane(codes)
+    coords = (codes - centre) @ directions.T  # (N, 2) positions in the plane
+    tail = (1 - coverage) / 2 * 100
+    low, high = np.percentile(coords, [tail, 100 - tail], axis=0)
+    xs = np.linspace(low[0], high[0], n)
+    ys = np.linspace(high[1], low[1], n)  # top row = largest second coordinate, as on a plot
+    grid = np.array([[x, y] for y in ys for x in xs], dtype=np.float32)
+    return (centre + grid @ directions).astype(np.float32)
+
+
+def interpolation_codes(start: np.ndarray, end: np.ndarray, steps: int) -> np.ndarray:
+    """``steps`` codes evenly spaced on the straight line from ``start`` to ``end`` (both included)."""
+    if steps < 2:
+        raise AekitError(f"--steps must be at least 2 (got {steps})")
+    weights = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
+    return ((1 - weights) * start + weights * end).astype(np.float32)
+
+
+def prior_samples(count: int, latent_dim: int, seed: int = 0) -> np.ndarray:
+    """``count`` codes drawn from the standard normal prior of a VAE."""
+    if count < 1:
+        raise AekitError(f"-n must be at least 1 (got {count})")
+    return np.random.default_rng(seed).standard_normal((count, latent_dim)).astype(np.float32)
