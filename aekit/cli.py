@@ -10,11 +10,9 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from .datasets import DATASETS, load_dataset
 from .errors import AekitError
-from .explore import interpolation_codes, manifold_codes, prior_samples
+from .explore import interpolation_strip, manifold_images, prior_samples
 from .fileio import refuse_overwrite
 from .imageio import read_codes, read_images, write_array, write_images
 from .inference import decode, encode, reconstruct
@@ -23,6 +21,7 @@ from .models import ModelConfig, build_model, model_families
 from .models.vae import VariationalAutoencoder
 from .pipeline import make_configs, train_run
 from .plots import image_grid_figure, save_png
+from .report import write_report
 from .runs import load_run, prepare_run_dir
 from .summary import summarize
 from .sweep import sweep
@@ -114,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_training_options(train)
     train.add_argument("--out", type=Path, help="run folder (default: a new folder under runs/)")
     train.add_argument("--force", action="store_true", help="reuse an --out folder that already holds files")
+    train.add_argument("--report", action="store_true", help="also write report.html into the run folder")
     train.set_defaults(handler=_train)
 
     summary = commands.add_parser(
@@ -232,6 +232,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="reuse an --out folder that already holds files"
     )
     sweeper.set_defaults(handler=_sweep)
+
+    report = commands.add_parser(
+        "report",
+        help="write RUN/report.html: figures and a live latent explorer, in one offline file",
+        description="Write RUN/report.html: the run's settings and metrics, loss curves, reconstructions, "
+        "the latent scatter, the decoded grid, interpolations, samples (VAE) and the rate-distortion plot "
+        "if the run has one, plus a live explorer that decodes wherever the pointer is. The page is one "
+        "self-contained file that works offline.",
+    )
+    report.add_argument("run", type=Path, help="run folder")
+    report.add_argument("--force", action="store_true", help="replace an existing report.html")
+    report.set_defaults(handler=_report)
     return parser
 
 
@@ -315,6 +327,8 @@ def _train(args: argparse.Namespace) -> int:
     if stopped:
         print(f"aekit: training stopped early: {stopped}", file=sys.stderr)
         return 1
+    if args.report:
+        print(f"wrote {write_report(folder, force=True)}")
     return 0
 
 
@@ -371,9 +385,9 @@ def _manifold(args: argparse.Namespace) -> int:
         raise AekitError(f"-n must be at least 2 (got {args.n})")
     refuse_overwrite(args.output, args.force)
     test = load_dataset("test", DATASETS[run.dataset])
-    grid = manifold_codes(encode(run.model, test.images), args.n)
+    images = manifold_images(run.model, test.images, args.n)
     title = "Decoded latent grid" + (" (PCA plane of the codes)" if run.model.config.latent_dim > 2 else "")
-    save_png(image_grid_figure(decode(run.model, grid), args.n, title), args.output)
+    save_png(image_grid_figure(images, args.n, title), args.output)
     print(f"wrote a {args.n}x{args.n} grid to {args.output}")
     return 0
 
@@ -385,14 +399,10 @@ def _interpolate(args: argparse.Namespace) -> int:
         first, second = (int(part) for part in args.pair.split(","))
     except ValueError:
         raise AekitError(f"--pair takes two test-image indices like 3,7 (got {args.pair!r})") from None
-    for index in (first, second):
-        if not 0 <= index < len(test):
-            raise AekitError(f"--pair index {index} is outside the test split (0 to {len(test) - 1})")
+    if args.steps < 2:
+        raise AekitError(f"--steps must be at least 2 (got {args.steps})")
+    strip = interpolation_strip(run.model, test.images, first, second, args.steps)
     refuse_overwrite(args.output, args.force)
-    ends = test.images[[first, second]]
-    codes = encode(run.model, ends)
-    line = decode(run.model, interpolation_codes(codes[0], codes[1], args.steps))
-    strip = np.concatenate([ends[:1], line, ends[1:]])
     title = f"test #{first} (left) to #{second} (right); originals at the ends"
     save_png(image_grid_figure(strip, len(strip), title), args.output)
     print(f"wrote {args.steps} interpolated images to {args.output}")
@@ -423,4 +433,10 @@ def _sweep(args: argparse.Namespace) -> int:
         **overrides,
     )
     print(f"wrote sweep.csv, sweep.json and sweep.png to {folder}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    path = write_report(args.run, force=args.force)
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
     return 0

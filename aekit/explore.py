@@ -53,3 +53,23 @@ def prior_samples(count: int, latent_dim: int, seed: int = 0) -> np.ndarray:
     if count < 1:
         raise AekitError(f"-n must be at least 1 (got {count})")
     return np.random.default_rng(seed).standard_normal((count, latent_dim)).astype(np.float32)
+
+
+def manifold_images(model, test_images: np.ndarray, n: int) -> np.ndarray:
+    """The decoder's images on an n x n grid over the plane of ``test_images``' codes."""
+    from .inference import decode, encode  # local: keeps this module NumPy-only to import
+
+    return decode(model, manifold_codes(encode(model, test_images), n))
+
+
+def interpolation_strip(model, images: np.ndarray, first: int, second: int, steps: int) -> np.ndarray:
+    """Image ``first``, ``steps`` decodings on the line between the two codes, image ``second``."""
+    from .inference import decode, encode
+
+    for index in (first, second):
+        if not 0 <= index < len(images):
+            raise AekitError(f"--pair index {index} is outside the test split (0 to {len(images) - 1})")
+    ends = images[[first, second]]
+    codes = encode(model, ends)
+    line = decode(model, interpolation_codes(codes[0], codes[1], steps))
+    return np.concatenate([ends[:1], line, ends[1:]])

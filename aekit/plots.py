@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import matplotlib
@@ -87,11 +88,18 @@ def project_2d(codes: np.ndarray) -> tuple[np.ndarray, tuple[str, str]]:
     return centred @ directions[:2].T, ("principal direction 1", "principal direction 2")
 
 
-def save_png(fig: Figure, path: str | Path) -> None:
-    """Write ``fig`` as a PNG (atomically) and release it."""
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
+def png_bytes(fig: Figure) -> bytes:
+    """``fig`` encoded as PNG; the figure is released."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
     plt.close(fig)
+    return buffer.getvalue()
+
+
+def save_png(fig: Figure, path: str | Path) -> None:
+    """Write ``fig`` as a PNG file (atomically) and release it."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(png_bytes(fig))
 
 
 def _displayable(image_chw: np.ndarray) -> np.ndarray:

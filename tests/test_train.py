@@ -85,7 +85,7 @@ def test_every_family_learns_on_a_toy_set(toy_images, family):
     model = build_model(
         ModelConfig(family=family, latent_dim=4, hidden=16 if family == "deep" else 4), seed=0
     )
-    config = small_config(epochs=6, lr=0.005, noise=0.1, schedule="cosine", kl_weight=0.1)
+    config = small_config(epochs=15, lr=0.005, noise=0.1, schedule="cosine", kl_weight=0.1)
     before = mean_squared_error(model, torch.as_tensor(toy_images))
     result = fit(model, toy_images, toy_images, config, progress=False)
     assert result.val_mse < 0.8 * before
