@@ -381,11 +381,9 @@ def _sample(args: argparse.Namespace) -> int:
 
 def _manifold(args: argparse.Namespace) -> int:
     run = load_run(args.run)
-    if args.n < 2:
-        raise AekitError(f"-n must be at least 2 (got {args.n})")
-    refuse_overwrite(args.output, args.force)
     test = load_dataset("test", DATASETS[run.dataset])
     images = manifold_images(run.model, test.images, args.n)
+    refuse_overwrite(args.output, args.force)
     title = "Decoded latent grid" + (" (PCA plane of the codes)" if run.model.config.latent_dim > 2 else "")
     save_png(image_grid_figure(images, args.n, title), args.output)
     print(f"wrote a {args.n}x{args.n} grid to {args.output}")
@@ -399,8 +397,6 @@ def _interpolate(args: argparse.Namespace) -> int:
         first, second = (int(part) for part in args.pair.split(","))
     except ValueError:
         raise AekitError(f"--pair takes two test-image indices like 3,7 (got {args.pair!r})") from None
-    if args.steps < 2:
-        raise AekitError(f"--steps must be at least 2 (got {args.steps})")
     strip = interpolation_strip(run.model, test.images, first, second, args.steps)
     refuse_overwrite(args.output, args.force)
     title = f"test #{first} (left) to #{second} (right); originals at the ends"

@@ -1,5 +1,6 @@
 """The HTML report, opened in a real browser (Debian's Chromium driven by Playwright)."""
 
+import base64
 import json
 import os
 import shutil
@@ -92,7 +93,7 @@ def test_explorer_decodes_under_the_pointer_and_shows_clicked_images(browser, tr
         ),
         dtype=np.uint8,
     ).reshape(140, 140, 4)[2::5, 2::5, 0]
-    pixels = np.frombuffer(__import__("base64").b64decode(data["pixels"]), np.uint8)[:784].reshape(28, 28)
+    pixels = np.frombuffer(base64.b64decode(data["pixels"]), np.uint8)[:784].reshape(28, 28)
     np.testing.assert_array_equal(shown, pixels)
 
     page.screenshot(path=str(tmp_path / "explorer.png"), full_page=False)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
@@ -20,14 +20,13 @@ class ModelConfig:
     input_shape: tuple[int, int, int] = (1, 28, 28)
     latent_dim: int = 2
     hidden: int = 300
-    extra: dict = field(default_factory=dict)  # family-specific options, JSON-serialisable
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> ModelConfig:
-        known = {k: data[k] for k in ("family", "input_shape", "latent_dim", "hidden", "extra") if k in data}
+        known = {k: data[k] for k in ("family", "input_shape", "latent_dim", "hidden") if k in data}
         if "input_shape" in known:
             known["input_shape"] = tuple(int(v) for v in known["input_shape"])
         return cls(**known)

@@ -34,7 +34,7 @@ class GaussianEncoder(nn.Module):
 class VariationalAutoencoder(Autoencoder):
     """Convolutional VAE; decode codes drawn from N(0, I) to generate new images."""
 
-    recipe = {"hidden": 32, "epochs": 18, "batch_size": 128, "lr": 0.002, "schedule": "cosine"}
+    recipe = {"hidden": 32, "epochs": 16, "batch_size": 128, "lr": 0.002, "schedule": "cosine"}
 
     def __init__(self, config: ModelConfig):
         body, features = conv_encoder_body(config)
