@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .datasets import DATASETS, load_dataset
 from .errors import AekitError
-from .explore import interpolation_strip, manifold_images, prior_samples
+from .explore import interpolation_strip, manifold_codes, prior_samples
 from .fileio import refuse_overwrite
 from .imageio import read_codes, read_images, write_array, write_images
 from .inference import decode, encode, reconstruct
@@ -382,7 +382,7 @@ def _sample(args: argparse.Namespace) -> int:
 def _manifold(args: argparse.Namespace) -> int:
     run = load_run(args.run)
     test = load_dataset("test", DATASETS[run.dataset])
-    images = manifold_images(run.model, test.images, args.n)
+    images = decode(run.model, manifold_codes(encode(run.model, test.images), args.n))
     refuse_overwrite(args.output, args.force)
     title = "Decoded latent grid" + (" (PCA plane of the codes)" if run.model.config.latent_dim > 2 else "")
     save_png(image_grid_figure(images, args.n, title), args.output)

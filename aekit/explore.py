@@ -7,11 +7,11 @@ import numpy as np
 from .errors import AekitError
 
 
-def latent_plane(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Centre and two orthonormal directions of the plane that best fits ``codes`` (N, D).
+def latent_axes(codes: np.ndarray, count: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """Centre and up to ``count`` orthonormal directions (rows) along which ``codes`` (N, D) vary most.
 
-    For 2-D codes that is the code plane itself (the identity axes); for larger codes the
-    two main PCA directions.
+    For 2-D codes these are the code axes themselves around 0, so positions stay the codes'
+    own numbers; for larger codes the main PCA directions around the mean code.
     """
     if codes.shape[1] < 2:
         raise AekitError("a latent plane needs codes of at least 2 numbers")
@@ -19,7 +19,7 @@ def latent_plane(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros(2, codes.dtype), np.eye(2, dtype=codes.dtype)
     centre = codes.mean(axis=0)
     _, _, directions = np.linalg.svd(codes - centre, full_matrices=False)
-    return centre, directions[:2]
+    return centre, directions[:count]
 
 
 def manifold_codes(codes: np.ndarray, n: int, coverage: float = 0.98) -> np.ndarray:
@@ -30,7 +30,7 @@ def manifold_codes(codes: np.ndarray, n: int, coverage: float = 0.98) -> np.ndar
     """
     if n < 2:
         raise AekitError(f"-n must be at least 2 (got {n})")
-    centre, directions = latent_plane(codes)
+    centre, directions = latent_axes(codes)
     coords = (codes - centre) @ directions.T  # (N, 2) positions in the plane
     tail = (1 - coverage) / 2 * 100
     low, high = np.percentile(coords, [tail, 100 - tail], axis=0)
@@ -55,16 +55,9 @@ def prior_samples(count: int, latent_dim: int, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).standard_normal((count, latent_dim)).astype(np.float32)
 
 
-def manifold_images(model, test_images: np.ndarray, n: int) -> np.ndarray:
-    """The decoder's images on an n x n grid over the plane of ``test_images``' codes."""
-    from .inference import decode, encode  # local: keeps this module NumPy-only to import
-
-    return decode(model, manifold_codes(encode(model, test_images), n))
-
-
 def interpolation_strip(model, images: np.ndarray, first: int, second: int, steps: int) -> np.ndarray:
     """Image ``first``, ``steps`` decodings on the line between the two codes, image ``second``."""
-    from .inference import decode, encode
+    from .inference import decode, encode  # local: keeps this module NumPy-only to import
 
     for index in (first, second):
         if not 0 <= index < len(images):

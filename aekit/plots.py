@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from .explore import latent_axes  # noqa: E402
 from .fileio import atomic_path  # noqa: E402
 
 
@@ -83,9 +84,8 @@ def project_2d(codes: np.ndarray) -> tuple[np.ndarray, tuple[str, str]]:
         return np.column_stack([codes[:, 0], np.zeros(len(codes))]), ("code[0]", "")
     if codes.shape[1] == 2:
         return codes, ("code[0]", "code[1]")
-    centred = codes - codes.mean(axis=0)
-    _, _, directions = np.linalg.svd(centred, full_matrices=False)
-    return centred @ directions[:2].T, ("principal direction 1", "principal direction 2")
+    centre, directions = latent_axes(codes)
+    return (codes - centre) @ directions.T, ("principal direction 1", "principal direction 2")
 
 
 def png_bytes(fig: Figure) -> bytes:

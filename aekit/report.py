@@ -17,7 +17,7 @@ import numpy as np
 
 from .datasets import DATASETS, load_dataset
 from .decoder_export import export_decoder
-from .explore import interpolation_strip, manifold_images, prior_samples
+from .explore import interpolation_strip, latent_axes, manifold_codes, prior_samples
 from .fileio import atomic_write_text, refuse_overwrite
 from .imageio import to_uint8
 from .inference import decode, encode, reconstruct
@@ -81,9 +81,7 @@ def _explorer(run: Run, images: np.ndarray, labels: np.ndarray, codes: np.ndarra
     dim = run.model.config.latent_dim
     if dim < 2:
         return "<section><h2>Latent explorer</h2><p>Needs codes of at least 2 numbers.</p></section>"
-    centre = codes.mean(axis=0) if dim > 2 else np.zeros(2, np.float32)
-    axes = np.linalg.svd(codes - centre, full_matrices=False)[2] if dim > 2 else np.eye(2, dtype=np.float32)
-    axes = axes[: 2 + MAX_SLIDERS]
+    centre, axes = latent_axes(codes, 2 + MAX_SLIDERS)
     coords = (codes - centre) @ axes.T
     low, high = np.percentile(coords[:, :2], [0.5, 99.5], axis=0)
     margin = 0.05 * (high - low)
@@ -157,7 +155,7 @@ def _figures(run: Run, folder: Path, images: np.ndarray, labels: np.ndarray, cod
         )
     )
     if run.model.config.latent_dim >= 2:
-        grid = manifold_images(run.model, images, 15)
+        grid = decode(run.model, manifold_codes(codes, 15))
         figures.append(("Decoded grid over the latent plane", image_grid_figure(grid, 15)))
     strips = np.concatenate([interpolation_strip(run.model, images, a, b, 8) for a, b in INTERPOLATION_PAIRS])
     figures.append(

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from aekit.errors import AekitError
-from aekit.explore import interpolation_codes, latent_plane, manifold_codes, prior_samples
+from aekit.explore import interpolation_codes, latent_axes, manifold_codes, prior_samples
 
 
 def test_manifold_grid_spans_the_2d_codes_row_major_from_the_top():
@@ -19,7 +19,7 @@ def test_manifold_of_larger_codes_lies_in_their_main_plane():
     rng = np.random.default_rng(1)
     plane = rng.standard_normal((2, 6))
     codes = rng.standard_normal((2000, 2)) @ plane + 3.0  # exactly planar 6-D codes
-    centre, directions = latent_plane(codes)
+    centre, directions = latent_axes(codes)
     np.testing.assert_allclose(directions @ directions.T, np.eye(2), atol=1e-8)
     grid = manifold_codes(codes.astype(np.float32), 5)
     residual = (grid - centre) - ((grid - centre) @ directions.T) @ directions
