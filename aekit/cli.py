@@ -6,14 +6,25 @@ Every user mistake surfaces as one line on stderr and exit code 2, with nothing 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import signal
 import sys
 from pathlib import Path
 
+from .codec import (
+    compress_images,
+    decompress_images,
+    entropy_model_for,
+    find_entropy_model,
+    find_run_folder,
+    unpack,
+)
 from .datasets import DATASETS, load_dataset
+from .distributed import broadcast_from_first, process_group, resolve_device
 from .errors import AekitError
 from .explore import interpolation_strip, manifold_codes, prior_samples
-from .fileio import refuse_overwrite
+from .fileio import atomic_write_bytes, refuse_overwrite
 from .imageio import read_codes, read_images, write_array, write_images
 from .inference import decode, encode, reconstruct
 from .metrics import mse, psnr
@@ -22,7 +33,7 @@ from .models.vae import VariationalAutoencoder
 from .pipeline import make_configs, train_run
 from .plots import image_grid_figure, save_png
 from .report import write_report
-from .runs import load_run, prepare_run_dir
+from .runs import RUNS_ROOT, load_config, load_run, prepare_run_dir
 from .summary import summarize
 from .sweep import sweep
 from .train import SCHEDULES, TrainConfig
@@ -114,6 +125,19 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", type=Path, help="run folder (default: a new folder under runs/)")
     train.add_argument("--force", action="store_true", help="reuse an --out folder that already holds files")
     train.add_argument("--report", action="store_true", help="also write report.html into the run folder")
+    train.add_argument(
+        "--resume",
+        type=Path,
+        metavar="RUN",
+        help="continue RUN from its checkpoint with RUN's own settings (other options are ignored); "
+        "training saves a checkpoint every epoch and on Ctrl-C or SIGTERM",
+    )
+    train.add_argument(
+        "--device",
+        default="cpu",
+        choices=("cpu", "cuda", "auto"),
+        help="where to train; auto picks CUDA when present (default: %(default)s)",
+    )
     train.set_defaults(handler=_train)
 
     summary = commands.add_parser(
@@ -233,6 +257,42 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sweeper.set_defaults(handler=_sweep)
 
+    compress = commands.add_parser(
+        "compress",
+        help="compress images into one .aez file with a run's encoder and entropy coder",
+        description="Encode images, round the codes to multiples of --step and entropy-code them "
+        "into one .aez file (format: docs/aez-format.md). The first use of a step fits that "
+        "step's probability tables on the run's training set and keeps them in RUN/entropy/, "
+        "where decompress finds them. Runs trained with --quantize expect --step 1.",
+    )
+    compress.add_argument("run", type=Path, help="run folder")
+    compress.add_argument("inputs", nargs="+", help="mnist:test, a .npy array, image files or a folder")
+    compress.add_argument("-o", "--output", type=Path, required=True, help="the .aez file to write")
+    compress.add_argument(
+        "--step",
+        type=_positive_float,
+        default=1.0,
+        help="quantisation step in code units: larger means smaller files and lower quality (default: 1)",
+    )
+    compress.add_argument("--resize", action="store_true", help="resize images to the model's input size")
+    compress.add_argument("--force", action="store_true", help="replace the output if it exists")
+    compress.set_defaults(handler=_compress)
+
+    decompress = commands.add_parser(
+        "decompress",
+        help="decode an .aez file back to images",
+        description="Decode an .aez file to a .npy array or a folder of PNGs. The run that made "
+        "the file is found by the model fingerprint in the file, among the folders in runs/, "
+        "unless --run names it.",
+    )
+    decompress.add_argument("file", type=Path, help="the .aez file")
+    decompress.add_argument(
+        "-o", "--output", type=Path, required=True, help="a .npy file or a folder for PNGs"
+    )
+    decompress.add_argument("--run", type=Path, help="the run folder that compressed the file")
+    decompress.add_argument("--force", action="store_true", help="replace the output if it exists")
+    decompress.set_defaults(handler=_decompress)
+
     report = commands.add_parser(
         "report",
         help="write RUN/report.html: figures and a live latent explorer, in one offline file",
@@ -273,12 +333,33 @@ def _add_training_options(parser: argparse.ArgumentParser) -> None:
         help="denoising: train on inputs with Gaussian noise of this std, judge on clean ones",
     )
     add("--kl-weight", type=_non_negative_float, help="weight of the KL term, vae only (default: 1)")
+    add(
+        "--quantize",
+        action="store_true",
+        help="train for compression: the decoder learns to work from codes rounded to a step of 1",
+    )
+    add(
+        "--rate-weight",
+        type=_non_negative_float,
+        help="with --quantize: how much smaller files matter against quality (default: 0; try 0.01-0.3)",
+    )
     add("--seed", type=int, help="same seed, same machine: same weights bit for bit (default: 0)")
     add("--limit", type=_positive_int, help="train on the first N training images only, for a quick trial")
 
 
 def _training_overrides(args: argparse.Namespace) -> dict:
-    names = ("hidden", "epochs", "batch_size", "lr", "schedule", "noise", "kl_weight", "seed")
+    names = (
+        "hidden",
+        "epochs",
+        "batch_size",
+        "lr",
+        "schedule",
+        "noise",
+        "kl_weight",
+        "quantize",
+        "rate_weight",
+        "seed",
+    )
     return {name: getattr(args, name) for name in names}
 
 
@@ -299,37 +380,91 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    model_config, train_config = make_configs(args.model, args.latent_dim, **_training_overrides(args))
-    train_config.validate()
-    folder = prepare_run_dir(args.out, args.model, args.force)
-    print(summarize(build_model(model_config)), end="\n\n")
+    device = resolve_device(args.device)
+    with process_group(device) as (rank, _):
+        if args.resume is not None:
+            folder = args.resume
+            model_config, train_config, dataset, limit = load_config(folder)
+            train_config.device = device
+        else:
+            overrides = {**_training_overrides(args), "device": device}
+            model_config, train_config = make_configs(args.model, args.latent_dim, **overrides)
+            train_config.validate()
+            dataset, limit = "mnist", args.limit
+            folder = broadcast_from_first(
+                prepare_run_dir(args.out, args.model, args.force) if rank == 0 else None
+            )
+        say = print if rank == 0 else _silent
+        say(summarize(build_model(model_config)), end="\n\n")
 
-    def report(record) -> None:
-        print(
-            f"epoch {record.epoch:>3}/{train_config.epochs}  loss {record.loss:.5f}  "
-            f"val_loss {record.val_loss:.5f}  ({record.seconds:.1f}s)",
-            flush=True,
-        )
+        def report(record) -> None:
+            say(
+                f"epoch {record.epoch:>3}/{train_config.epochs}  loss {record.loss:.5f}  "
+                f"val_loss {record.val_loss:.5f}  ({record.seconds:.1f}s)",
+                flush=True,
+            )
 
-    run, stopped = train_run(
-        model_config,
-        train_config,
-        folder,
-        limit=args.limit,
-        progress=sys.stderr.isatty(),
-        on_epoch=report,
-    )
+        with _stop_on_signals() as stop:
+            run, stopped = train_run(
+                model_config,
+                train_config,
+                folder,
+                dataset=dataset,
+                limit=limit,
+                progress=rank == 0 and sys.stderr.isatty(),
+                on_epoch=report,
+                resume=args.resume is not None,
+                should_stop=stop.is_set,
+            )
+    if run is None:
+        if rank == 0:
+            print(
+                f"aekit: {stopped}; the checkpoint is in {folder}: "
+                f"continue with 'aekit train --resume {folder}'",
+                file=sys.stderr,
+            )
+        return 128 + stop.signal_number
     metrics = run.metrics
-    print(
+    say(
         f"val MSE {metrics['val_mse']:.5f} ({metrics['val_psnr']:.2f} dB) after "
         f"{metrics['train_seconds']:.1f}s of training; saved to {folder}"
     )
     if stopped:
-        print(f"aekit: training stopped early: {stopped}", file=sys.stderr)
+        say(f"aekit: training stopped early: {stopped}", file=sys.stderr)
         return 1
-    if args.report:
+    if args.report and rank == 0:
         print(f"wrote {write_report(folder, force=True)}")
     return 0
+
+
+def _silent(*_args, **_kwargs) -> None:
+    pass
+
+
+class _StopRequest:
+    """Set by SIGTERM or Ctrl-C while training; remembers which signal asked."""
+
+    def __init__(self) -> None:
+        self.signal_number = 0
+
+    def is_set(self) -> bool:
+        return self.signal_number != 0
+
+    def handle(self, signal_number: int, _frame) -> None:
+        self.signal_number = signal_number
+
+
+@contextlib.contextmanager
+def _stop_on_signals():
+    """Turn SIGTERM and SIGINT into a request that training honours after its current batch
+    (saving a checkpoint), instead of killing the process mid-write."""
+    request = _StopRequest()
+    previous = {sig: signal.signal(sig, request.handle) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield request
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _summary(args: argparse.Namespace) -> int:
@@ -429,6 +564,45 @@ def _sweep(args: argparse.Namespace) -> int:
         **overrides,
     )
     print(f"wrote sweep.csv, sweep.json and sweep.png to {folder}")
+    return 0
+
+
+def _compress(args: argparse.Namespace) -> int:
+    if args.output.suffix.lower() != ".aez":
+        raise AekitError(f"{args.output}: compressed files are named *.aez")
+    refuse_overwrite(args.output, args.force)
+    run = load_run(args.run)
+    images = read_images(args.inputs, run.model.config.input_shape, resize=args.resize).images
+    entropy_model = entropy_model_for(run, args.run, args.step)
+    data = compress_images(run, entropy_model, images)
+    atomic_write_bytes(args.output, data)
+    print(
+        f"compressed {len(images):,} images to {args.output}: "
+        f"{len(data):,} bytes, {len(data) / len(images):.1f} per image"
+    )
+    return 0
+
+
+def _decompress(args: argparse.Namespace) -> int:
+    refuse_overwrite(args.output, args.force)
+    if not args.file.is_file():
+        raise AekitError(f"{args.file} does not exist; check the path")
+    data = args.file.read_bytes()
+    header, _ = unpack(data, str(args.file))
+    folder = args.run or find_run_folder(header.fingerprint, RUNS_ROOT)
+    if folder is None:
+        raise AekitError(
+            f"{args.file} was made by a run not found under {RUNS_ROOT}/; pass the run folder with --run"
+        )
+    run = load_run(folder)
+    entropy_model = find_entropy_model(run, folder, header.fingerprint)
+    if entropy_model is None:
+        raise AekitError(
+            f"{args.file} was made with another model than {folder}; pass the right run with --run"
+        )
+    images = decompress_images(run, entropy_model, data, str(args.file))
+    write_images(images, args.output, force=args.force)
+    print(f"decompressed {len(images):,} images to {args.output}")
     return 0
 
 

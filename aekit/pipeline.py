@@ -8,13 +8,14 @@ from pathlib import Path
 
 import numpy as np
 
+from .checkpoints import CHECKPOINT_FILE, Checkpoint, load_checkpoint, save_checkpoint
 from .datasets import DATASETS, ImageSet, load_dataset
 from .inference import encode, reconstruct
 from .metrics import psnr
 from .models import ModelConfig, build_model, family_recipe
 from .plots import latent_figure, loss_figure, reconstructions_figure, save_png
-from .runs import Run, save_run
-from .train import EpochRecord, TrainConfig, fit
+from .runs import Run, save_config, save_run
+from .train import EpochRecord, TrainConfig, fit, rank_and_world
 
 
 def make_configs(family: str, latent_dim: int, **overrides) -> tuple[ModelConfig, TrainConfig]:
@@ -36,18 +37,46 @@ def train_run(
     limit: int | None = None,
     progress: bool = True,
     on_epoch: Callable[[EpochRecord], None] | None = None,
-) -> tuple[Run, str | None]:
+    resume: bool = False,
+    should_stop: Callable[[], bool] | None = None,
+) -> tuple[Run | None, str | None]:
     """Train a model on ``dataset`` and save config, weights, metrics and plots in ``folder``.
 
-    ``limit`` trains on the first N training images only. Returns the run and, if training
-    stopped early (the loss diverged), the reason; the last good weights are saved either way.
+    ``limit`` trains on the first N training images only. ``config.json`` is written first
+    and ``checkpoint.safetensors`` after every epoch; ``resume`` continues from that
+    checkpoint (the configs must be the ones in ``config.json``). Returns the run and, if
+    training stopped early, the reason. If the loss diverged the last good weights are saved;
+    if ``should_stop`` interrupted it, only the checkpoint is, and the run is None.
+    In a torch.distributed job every process trains and only rank 0 writes.
     """
     train_config.validate()
+    folder = Path(folder)
+    checkpoint = load_checkpoint(folder / CHECKPOINT_FILE) if resume else None
     spec = DATASETS[dataset]
     train = load_dataset("train", spec, limit=limit)
     val = load_dataset("test", spec)
     model = build_model(model_config, seed=train_config.seed)
-    result = fit(model, train.images, val.images, train_config, progress=progress, on_epoch=on_epoch)
+    writes = rank_and_world()[0] == 0
+    if writes and not resume:
+        save_config(folder, model_config, train_config, dataset, limit)
+
+    def keep(state: Checkpoint) -> None:
+        if writes:
+            save_checkpoint(state, folder / CHECKPOINT_FILE)
+
+    result = fit(
+        model,
+        train.images,
+        val.images,
+        train_config,
+        progress=progress,
+        on_epoch=on_epoch,
+        resume=checkpoint,
+        on_checkpoint=keep,
+        should_stop=should_stop,
+    )
+    if result.interrupted:
+        return None, result.stopped
     model.cpu()
     val_mse = result.val_mse
     metrics = {
@@ -60,9 +89,10 @@ def train_run(
         "stopped": result.stopped,
         "history": [asdict(record) for record in result.history],
     }
-    run = Run(model=model, training=train_config, dataset=dataset, metrics=metrics)
-    save_run(run, folder)
-    write_plots(run, train, folder, seed=train_config.seed)
+    run = Run(model=model, training=train_config, dataset=dataset, metrics=metrics, limit=limit)
+    if writes:
+        save_run(run, folder)
+        write_plots(run, train, folder, seed=train_config.seed)
     return run, result.stopped
 
 

@@ -141,3 +141,19 @@ def sweep_figure(rows: list[dict], family: str) -> Figure:
     ax.legend()
     fig.tight_layout()
     return fig
+
+
+def rate_distortion_figure(rows: list[dict]) -> Figure:
+    """PSNR against bytes per image, one line per codec (rows carry codec, bytes, psnr)."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for codec in dict.fromkeys(r["codec"] for r in rows):
+        points = sorted((r["bytes_per_image"], r["psnr"]) for r in rows if r["codec"] == codec)
+        ax.plot(*zip(*points, strict=True), marker="o", markersize=4, label=codec)
+    ax.set_xscale("log")
+    ax.set_xlabel("bytes per image (from the real files)")
+    ax.set_ylabel("PSNR (dB)")
+    ax.set_title("MNIST test set: quality against size")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    return fig

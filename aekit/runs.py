@@ -23,6 +23,8 @@ from .train import TrainConfig
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 METRICS_FILE = "metrics.json"
+# Where 'aekit train' puts runs without --out, and where decompress looks for them.
+RUNS_ROOT = Path("runs")
 
 
 @dataclass
@@ -33,9 +35,10 @@ class Run:
     training: TrainConfig = field(default_factory=TrainConfig)
     dataset: str = "mnist"
     metrics: dict = field(default_factory=dict)
+    limit: int | None = None  # trained on the first ``limit`` training images only
 
 
-def prepare_run_dir(out: str | Path | None, family: str, force: bool, root: Path = Path("runs")) -> Path:
+def prepare_run_dir(out: str | Path | None, family: str, force: bool, root: Path = RUNS_ROOT) -> Path:
     """The folder a new run writes to.
 
     ``out`` given: it must not exist, be empty, or ``force`` must be set. ``out`` omitted:
@@ -62,16 +65,45 @@ def prepare_run_dir(out: str | Path | None, family: str, force: bool, root: Path
     raise AekitError(f"could not make a new folder under {root}; pass --out DIR")
 
 
+def save_config(
+    folder: str | Path, model: ModelConfig, training: TrainConfig, dataset: str, limit: int | None
+) -> None:
+    """Write ``config.json``: everything needed to rebuild the model and to resume training."""
+    config = {
+        "aekit_version": __version__,
+        "dataset": dataset,
+        "limit": limit,
+        "model": model.to_dict(),
+        "training": training.to_dict(),
+    }
+    atomic_write_text(Path(folder) / CONFIG_FILE, json.dumps(config, indent=2) + "\n")
+
+
+def load_config(folder: str | Path) -> tuple[ModelConfig, TrainConfig, str, int | None]:
+    """The model config, training config, dataset name and limit saved in ``folder``."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise AekitError(f"{folder} is not a run folder; pass a folder written by 'aekit train'")
+    config_path = folder / CONFIG_FILE
+    try:
+        config = json.loads(config_path.read_text())
+        limit = config.get("limit")
+        return (
+            ModelConfig.from_dict(config["model"]),
+            TrainConfig(**config.get("training", {})),
+            str(config.get("dataset", "mnist")),
+            None if limit is None else int(limit),
+        )
+    except FileNotFoundError:
+        raise AekitError(f"{config_path} is missing; pass a folder written by 'aekit train'") from None
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError, UnicodeDecodeError) as exc:
+        raise AekitError(f"{config_path} is damaged ({exc}); retrain or restore the file") from None
+
+
 def save_run(run: Run, folder: str | Path) -> None:
     """Write config, weights and metrics into ``folder`` (each file atomically)."""
     folder = Path(folder)
-    config = {
-        "aekit_version": __version__,
-        "dataset": run.dataset,
-        "model": run.model.config.to_dict(),
-        "training": run.training.to_dict(),
-    }
-    atomic_write_text(folder / CONFIG_FILE, json.dumps(config, indent=2) + "\n")
+    save_config(folder, run.model.config, run.training, run.dataset, run.limit)
     state = {name: tensor.detach().cpu().contiguous() for name, tensor in run.model.state_dict().items()}
     with atomic_path(folder / WEIGHTS_FILE) as tmp:
         save_file(
@@ -86,17 +118,7 @@ def save_run(run: Run, folder: str | Path) -> None:
 def load_run(folder: str | Path) -> Run:
     """Rebuild the run saved in ``folder``. Raises :class:`AekitError` if anything is off."""
     folder = Path(folder)
-    if not folder.is_dir():
-        raise AekitError(f"{folder} is not a run folder; pass a folder written by 'aekit train'")
-    config_path = folder / CONFIG_FILE
-    try:
-        config = json.loads(config_path.read_text())
-        model_config = ModelConfig.from_dict(config["model"])
-        training = TrainConfig(**config.get("training", {}))
-    except FileNotFoundError:
-        raise AekitError(f"{config_path} is missing; pass a folder written by 'aekit train'") from None
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError, UnicodeDecodeError) as exc:
-        raise AekitError(f"{config_path} is damaged ({exc}); retrain or restore the file") from None
+    model_config, training, dataset, limit = load_config(folder)
     model = build_model(model_config)
     weights_path = folder / WEIGHTS_FILE
     try:
@@ -117,7 +139,7 @@ def load_run(folder: str | Path) -> Run:
             metrics = json.loads(metrics_path.read_text())
         except (json.JSONDecodeError, UnicodeDecodeError):
             metrics = {}
-    return Run(model=model, training=training, dataset=config.get("dataset", "mnist"), metrics=metrics)
+    return Run(model=model, training=training, dataset=dataset, metrics=metrics, limit=limit)
 
 
 def _check_weights_match(model: Autoencoder, state: dict, path: Path) -> None:

@@ -10,9 +10,13 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import torch
+from torch import distributed as dist
+from torch import nn
 from torch.nn import functional as F
+from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
+from .checkpoints import Checkpoint, EpochRecord
 from .errors import AekitError
 from .losses import corrupt, objective
 from .models import Autoencoder
@@ -33,6 +37,10 @@ class TrainConfig:
     schedule: str = "constant"  # or "cosine": the learning rate decays to 0 over the run
     noise: float = 0.0  # denoising: std of Gaussian noise added to training inputs only
     kl_weight: float = 1.0  # weight of the KL term (VAE only)
+    # Compression training: the decoder sees codes plus uniform noise of one quantisation
+    # step, and rate_weight trades the codes' estimated bits against reconstruction error.
+    quantize: bool = False
+    rate_weight: float = 0.0
     device: str = "cpu"
 
     def validate(self) -> None:
@@ -48,17 +56,13 @@ class TrainConfig:
             raise AekitError(f"--noise must be 0 or more (got {self.noise})")
         if not (0 <= self.kl_weight < math.inf):
             raise AekitError(f"--kl-weight must be 0 or more (got {self.kl_weight})")
+        if not (0 <= self.rate_weight < math.inf):
+            raise AekitError(f"--rate-weight must be 0 or more (got {self.rate_weight})")
+        if self.rate_weight and not self.quantize:
+            raise AekitError("--rate-weight only applies with --quantize; add --quantize")
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-@dataclass
-class EpochRecord:
-    epoch: int
-    loss: float
-    val_loss: float
-    seconds: float
 
 
 @dataclass
@@ -68,6 +72,7 @@ class TrainResult:
     history: list[EpochRecord] = field(default_factory=list)
     train_seconds: float = 0.0
     stopped: str | None = None  # why training ended early, or None if it ran every epoch
+    interrupted: bool = False  # stopped on request (a checkpoint was offered), not by divergence
 
     @property
     def val_mse(self) -> float:
@@ -82,6 +87,9 @@ def fit(
     *,
     progress: bool = True,
     on_epoch: Callable[[EpochRecord], None] | None = None,
+    resume: Checkpoint | None = None,
+    on_checkpoint: Callable[[Checkpoint], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> TrainResult:
     """Train ``model`` to reproduce ``train_images`` (N, C, H, W, float32 in [0, 1]).
 
@@ -93,37 +101,83 @@ def fit(
     the same machine gives the same weights bit for bit. If the loss becomes NaN or
     infinite, training stops, the weights of the last completed epoch are restored and
     ``TrainResult.stopped`` says what happened.
+
+    ``on_checkpoint`` receives a :class:`Checkpoint` after every epoch, and mid-epoch when
+    ``should_stop()`` turns true (checked after every batch; training then returns). Passing
+    a checkpoint as ``resume`` continues exactly where it was taken: the same weights, bit
+    for bit, as a run that was never interrupted.
+
+    Inside an initialised ``torch.distributed`` process group the model is wrapped in
+    DistributedDataParallel: every process draws the same shuffled order and takes its share
+    of each batch, so the global batch, and the result, match a single process.
     """
     config.validate()
     if len(train_images) == 0:
         raise AekitError("no training images; check the dataset")
     device = torch.device(config.device)
     model.to(device).train()
+    rank, world = rank_and_world()
     train = torch.as_tensor(train_images, device=device)
     val = torch.as_tensor(val_images, device=device)
+    step_loss: nn.Module = _StepLoss(model, config)
+    if world > 1:
+        step_loss = DistributedDataParallel(step_loss)
     optimizer = torch.optim.Adam(
         model.parameters(), lr=config.lr, eps=config.adam_eps, **_fast_adam_options(device)
     )
     shuffler = torch.Generator().manual_seed(config.seed)
-    sampler = torch.Generator().manual_seed(config.seed + 1)  # noise and VAE sampling
+    sampler = torch.Generator().manual_seed(config.seed + 1 + rank)  # noise and VAE sampling
     steps = math.ceil(len(train) / config.batch_size)
     scheduler = _scheduler(optimizer, config, steps * config.epochs)
     result = TrainResult()
+    first_epoch, first_batch, total, earlier_seconds = 1, 0, 0.0, 0.0
+    if resume is not None:
+        model.load_state_dict(resume.model)
+        optimizer.load_state_dict(resume.optimizer)
+        if scheduler is not None and resume.scheduler is not None:
+            scheduler.load_state_dict(resume.scheduler)
+        shuffler.set_state(resume.shuffler)
+        sampler.set_state(resume.sampler)
+        result.history = list(resume.history)
+        first_epoch, first_batch = resume.epoch + 1, resume.batch
+        total, earlier_seconds = resume.running_loss, resume.train_seconds
     last_good = copy.deepcopy(model.state_dict())
-    started = time.perf_counter()
+    started = time.perf_counter() - earlier_seconds
 
-    for epoch in range(1, config.epochs + 1):
+    def checkpoint(epoch: int, batch: int, shuffler_state: torch.Tensor) -> Checkpoint:
+        return Checkpoint(
+            epoch=epoch,
+            batch=batch,
+            model=copy.deepcopy(model.state_dict()),
+            optimizer=copy.deepcopy(optimizer.state_dict()),
+            scheduler=None if scheduler is None else scheduler.state_dict(),
+            shuffler=shuffler_state,
+            sampler=sampler.get_state(),
+            running_loss=total,
+            train_seconds=time.perf_counter() - started,
+            history=list(result.history),
+        )
+
+    for epoch in range(first_epoch, config.epochs + 1):
         epoch_start = time.perf_counter()
+        epoch_shuffler_state = shuffler.get_state()  # a mid-epoch checkpoint redraws this order
         # One gather per epoch, then each batch is a contiguous view: no per-batch copies.
         shuffled = train[torch.randperm(len(train), generator=shuffler).to(device)]
-        total = 0.0
-        bar = tqdm(total=steps, desc=f"epoch {epoch}/{config.epochs}", leave=False, disable=not progress)
-        for start in range(0, len(train), config.batch_size):
-            batch = shuffled[start : start + config.batch_size]
-            inputs = corrupt(batch, config.noise, sampler)
-            loss = objective(model, inputs, batch, kl_weight=config.kl_weight, generator=sampler)
+        bar = tqdm(
+            total=steps,
+            initial=first_batch,
+            desc=f"epoch {epoch}/{config.epochs}",
+            leave=False,
+            disable=not progress,
+        )
+        for index in range(first_batch, steps):
+            batch = shuffled[index * config.batch_size : (index + 1) * config.batch_size]
+            if world > 1:
+                batch = batch[rank::world]
+            loss = step_loss(corrupt(batch, config.noise, sampler), batch, sampler)
             loss_value = loss.item()
-            if not math.isfinite(loss_value):
+            diverged, stop = _agree([not math.isfinite(loss_value), False], world)
+            if diverged:
                 bar.close()
                 model.load_state_dict(last_good)
                 result.stopped = (
@@ -140,21 +194,71 @@ def fit(
             total += loss_value * len(batch)
             bar.update(1)
             bar.set_postfix(loss=f"{loss_value:.4f}", refresh=False)
+            if should_stop is not None and _agree([should_stop()], world)[0]:
+                bar.close()
+                if on_checkpoint is not None:
+                    on_checkpoint(checkpoint(epoch - 1, index + 1, epoch_shuffler_state))
+                result.stopped = f"interrupted in epoch {epoch}"
+                result.interrupted = True
+                result.train_seconds = time.perf_counter() - started
+                return result
         bar.close()
         record = EpochRecord(
             epoch=epoch,
-            loss=total / len(train),
+            loss=total / (len(train) // world),
             val_loss=mean_squared_error(model, val, config.batch_size),
             seconds=time.perf_counter() - epoch_start,
         )
+        first_batch, total = 0, 0.0
         model.train()
         result.history.append(record)
         last_good = copy.deepcopy(model.state_dict())
         if on_epoch is not None:
             on_epoch(record)
+        if on_checkpoint is not None:
+            on_checkpoint(checkpoint(epoch, 0, shuffler.get_state()))
 
     result.train_seconds = time.perf_counter() - started
     return result
+
+
+class _StepLoss(nn.Module):
+    """The training objective as a module, so DistributedDataParallel can wrap it: DDP only
+    synchronises gradients of what runs inside its ``forward``."""
+
+    def __init__(self, model: Autoencoder, config: TrainConfig):
+        super().__init__()
+        self.model = model
+        self.config = config
+
+    def forward(
+        self, inputs: torch.Tensor, targets: torch.Tensor, generator: torch.Generator
+    ) -> torch.Tensor:
+        return objective(
+            self.model,
+            inputs,
+            targets,
+            kl_weight=self.config.kl_weight,
+            quantize=self.config.quantize,
+            rate_weight=self.config.rate_weight,
+            generator=generator,
+        )
+
+
+def rank_and_world() -> tuple[int, int]:
+    """This process's rank and the number of processes: (0, 1) outside torch.distributed."""
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def _agree(flags: list[bool], world: int) -> list[bool]:
+    """Each flag true if it is true in any process, so every process takes the same branch."""
+    if world == 1:
+        return flags
+    tensor = torch.tensor(flags, dtype=torch.int32)
+    dist.all_reduce(tensor, op=dist.ReduceOp.MAX)
+    return [bool(v) for v in tensor.tolist()]
 
 
 def mean_squared_error(model: Autoencoder, images: torch.Tensor, batch_size: int = 1024) -> float:

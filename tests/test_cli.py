@@ -1,11 +1,13 @@
 """Every command, called in-process as a user would type it, including bad input."""
 
 import json
+import signal
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from aekit.cli import main
@@ -258,3 +260,103 @@ def test_sweep_writes_a_table_and_plot_with_pca(tmp_path, capsys, require_mnist)
         tmp_path / "sw" / "d4" / "model.safetensors"
     ).is_file()
     assert "latent   4" in out
+
+
+@pytest.fixture(scope="module")
+def quantized_run(tmp_path_factory, trained_run):  # trained_run: skips without MNIST
+    """A run trained for compression, placed under runs/ as 'aekit train' would."""
+    root = tmp_path_factory.mktemp("work")
+    folder = root / "runs" / "q"
+    argv = ["train", "--quantize", "--rate-weight", "0.05", "--latent-dim", "4", "--hidden", "32"]
+    assert main([*argv, "--epochs", "1", "--limit", "300", "--out", str(folder)]) == 0
+    return root, folder
+
+
+def test_compress_decompress_through_files(quantized_run, tmp_path, capsys, monkeypatch):
+    root, folder = quantized_run
+    monkeypatch.chdir(root)  # decompress finds the run under ./runs by the file's fingerprint
+    code, out, _ = run_cli(capsys, "compress", folder, "mnist:test", "-o", tmp_path / "t.aez")
+    assert code == 0 and "per image" in out
+    assert len(list((folder / "entropy").glob("*.json"))) == 1
+    assert run_cli(capsys, "decompress", tmp_path / "t.aez", "-o", tmp_path / "found.npy")[0] == 0
+    assert (
+        run_cli(capsys, "decompress", tmp_path / "t.aez", "--run", folder, "-o", tmp_path / "given.npy")[0]
+        == 0
+    )
+    found, given = np.load(tmp_path / "found.npy"), np.load(tmp_path / "given.npy")
+    assert found.shape == (10000, 28, 28)
+    np.testing.assert_array_equal(found, given)
+    # A coarser step makes a smaller file (and fits its own probability tables).
+    assert run_cli(capsys, "compress", folder, "mnist:test", "--step", "4", "-o", tmp_path / "s4.aez")[0] == 0
+    assert (tmp_path / "s4.aez").stat().st_size < (tmp_path / "t.aez").stat().st_size
+    assert len(list((folder / "entropy").glob("*.json"))) == 2
+
+
+def test_compress_and_decompress_refuse_bad_input(quantized_run, trained_run, tmp_path, capsys, monkeypatch):
+    root, folder = quantized_run
+    monkeypatch.chdir(tmp_path)  # no runs/ here
+    good = tmp_path / "good.aez"
+    assert run_cli(capsys, "compress", folder, "mnist:test", "-o", good)[0] == 0
+    damaged = tmp_path / "damaged.aez"
+    damaged.write_bytes(good.read_bytes()[:-3])
+    out = tmp_path / "out.npy"
+    cases = [
+        (("compress", folder, "mnist:test", "-o", tmp_path / "x.npy"), "*.aez"),
+        (("compress", folder, "mnist:test", "-o", good), "--force"),
+        (("decompress", damaged, "--run", folder, "-o", out), "damaged.aez"),
+        (("decompress", good, "-o", out), "--run"),
+        (("decompress", good, "--run", trained_run, "-o", out), "another model"),
+        (("decompress", tmp_path / "none.aez", "-o", out), "none.aez"),
+    ]
+    for argv, fragment in cases:
+        code, _, err = run_cli(capsys, *argv)
+        assert_clean_failure(code, err, fragment)
+        assert not out.exists()
+
+
+def test_sigterm_then_resume_ends_with_the_weights_of_an_uninterrupted_run(tmp_path, capsys, require_mnist):
+    from safetensors.torch import load_file
+
+    args = ["train", "--limit", "12000", "--epochs", "3", "--hidden", "300"]
+    assert main([*args, "--out", str(tmp_path / "straight")]) == 0
+    cut = tmp_path / "cut"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "aekit", *args, "--out", str(cut)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    for line in process.stdout:
+        if line.startswith("epoch   1/3"):
+            break
+    process.send_signal(signal.SIGTERM)  # lands in epoch 2
+    _, err = process.communicate(timeout=300)
+    assert process.returncode == 128 + signal.SIGTERM, err
+    assert f"aekit train --resume {cut}" in err and "Traceback" not in err
+    assert (cut / "checkpoint.safetensors").is_file() and not (cut / "model.safetensors").exists()
+
+    capsys.readouterr()
+    code, out, _ = run_cli(capsys, "train", "--resume", cut)
+    assert code == 0 and "epoch   2/3" in out and "epoch   3/3" in out and "epoch   1/3" not in out
+    straight, resumed = (
+        load_file(tmp_path / "straight" / "model.safetensors"),
+        load_file(cut / "model.safetensors"),
+    )
+    assert straight.keys() == resumed.keys()
+    for name in straight:
+        assert torch.equal(straight[name], resumed[name]), name
+    history = json.loads((cut / "metrics.json").read_text())["history"]
+    assert [r["epoch"] for r in history] == [1, 2, 3]
+
+
+def test_resume_refuses_runs_without_a_usable_checkpoint(trained_run, tmp_path, capsys):
+    code, _, err = run_cli(capsys, "train", "--resume", tmp_path / "nothing")
+    assert_clean_failure(code, err, "nothing")
+    run = tmp_path / "copy"
+    run.mkdir()
+    (run / "config.json").write_text((trained_run / "config.json").read_text())
+    code, _, err = run_cli(capsys, "train", "--resume", run)
+    assert_clean_failure(code, err, "no checkpoint")
+    (run / "checkpoint.safetensors").write_bytes(b"garbage")
+    code, _, err = run_cli(capsys, "train", "--resume", run)
+    assert_clean_failure(code, err, "damaged")

@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from aekit.losses import corrupt, objective
@@ -32,3 +33,27 @@ def test_plain_objective_is_mse_against_the_clean_targets():
     torch.testing.assert_close(
         objective(model, noisy, clean, kl_weight=1.0, generator=torch.Generator()), expected
     )
+
+
+def test_rate_estimate_grows_with_the_spread_of_the_codes():
+    from aekit.losses import rate_bits
+
+    codes = torch.randn(1000, 3, generator=torch.Generator().manual_seed(0))
+    assert rate_bits(torch.zeros(10, 3)).item() == 0
+    # Four times the spread: about two more bits per dimension once the spread dwarfs a step.
+    assert (rate_bits(40 * codes) - rate_bits(10 * codes)).item() == pytest.approx(6.0, abs=0.05)
+
+
+def test_quantized_objective_adds_the_weighted_rate():
+    model = build_model(ModelConfig(latent_dim=4, hidden=8), seed=0)
+    images = torch.rand(8, 1, 28, 28)
+
+    def loss(weight):
+        generator = torch.Generator().manual_seed(0)
+        return objective(
+            model, images, images, kl_weight=1.0, quantize=True, rate_weight=weight, generator=generator
+        )
+
+    without, with_rate, double = loss(0.0), loss(1.0), loss(2.0)
+    assert with_rate > without
+    torch.testing.assert_close(double - without, 2 * (with_rate - without))

@@ -89,3 +89,18 @@ def test_every_family_learns_on_a_toy_set(toy_images, family):
     before = mean_squared_error(model, torch.as_tensor(toy_images))
     result = fit(model, toy_images, toy_images, config, progress=False)
     assert result.val_mse < 0.8 * before
+
+
+def test_rate_weight_shrinks_the_codes(toy_images):
+    """With --quantize, a rate weight pulls the codes' spread in against the rounding step."""
+    spreads = []
+    for weight in (0.0, 2.0):
+        model, _ = train_once(toy_images, epochs=10, quantize=True, rate_weight=weight)
+        with torch.no_grad():
+            spreads.append(model.encode(torch.as_tensor(toy_images)).std().item())
+    assert spreads[1] < 0.5 * spreads[0]
+
+
+def test_rate_weight_needs_quantize(toy_images):
+    with pytest.raises(AekitError, match="--quantize"):
+        train_once(toy_images, rate_weight=0.1)
