@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import signal
 import sys
@@ -20,11 +21,12 @@ from .codec import (
     find_run_folder,
     unpack,
 )
-from .datasets import DATASETS, load_dataset
+from .datasets import DATASETS
 from .distributed import broadcast_from_first, process_group, resolve_device
 from .errors import AekitError
 from .explore import interpolation_strip, manifold_codes, prior_samples
 from .fileio import atomic_write_bytes, refuse_overwrite
+from .folders import folder_dataset, load_split
 from .imageio import read_codes, read_images, write_array, write_images
 from .inference import decode, encode, reconstruct
 from .metrics import mse, psnr
@@ -122,6 +124,35 @@ def build_parser() -> argparse.ArgumentParser:
         help="numbers per code (default: %(default)s)",
     )
     _add_training_options(train)
+    train.add_argument(
+        "--dataset",
+        default="mnist",
+        metavar="NAME|FOLDER",
+        help=f"{', '.join(DATASETS)}, or a folder of your own PNG/JPEG images (default: %(default)s)",
+    )
+    train.add_argument(
+        "--image-size",
+        type=_positive_int,
+        help="folder datasets: side of the square images trained on; each image is scaled so its "
+        "shorter side fits, then centre-cropped (default: the first image's shorter side)",
+    )
+    train.add_argument(
+        "--channels",
+        type=int,
+        choices=(1, 3),
+        help="folder datasets: 1 gray, 3 RGB (default: the first image's)",
+    )
+    train.add_argument(
+        "--val-fraction",
+        type=_positive_float,
+        default=0.1,
+        help="folder datasets: share of the images kept for validation (default: %(default)s)",
+    )
+    train.add_argument(
+        "--skip-bad",
+        action="store_true",
+        help="folder datasets: warn about and skip unreadable or non-image files instead of stopping",
+    )
     train.add_argument("--out", type=Path, help="run folder (default: a new folder under runs/)")
     train.add_argument("--force", action="store_true", help="reuse an --out folder that already holds files")
     train.add_argument("--report", action="store_true", help="also write report.html into the run folder")
@@ -390,7 +421,9 @@ def _train(args: argparse.Namespace) -> int:
             overrides = {**_training_overrides(args), "device": device}
             model_config, train_config = make_configs(args.model, args.latent_dim, **overrides)
             train_config.validate()
-            dataset, limit = "mnist", args.limit
+            dataset, shape = _training_data(args)
+            model_config = dataclasses.replace(model_config, input_shape=shape)
+            limit = args.limit
             folder = broadcast_from_first(
                 prepare_run_dir(args.out, args.model, args.force) if rank == 0 else None
             )
@@ -437,6 +470,22 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _training_data(args: argparse.Namespace) -> tuple[str | dict, tuple[int, int, int]]:
+    """What ``--dataset`` names, as config.json records it, and the image shape it gives."""
+    if args.dataset in DATASETS:
+        if args.image_size or args.channels or args.skip_bad:
+            raise AekitError(
+                "--image-size, --channels and --skip-bad apply to image folders, not to " + args.dataset
+            )
+        return args.dataset, (1, 28, 28)
+    if not Path(args.dataset).exists():
+        raise AekitError(f"--dataset {args.dataset}: no such folder, and not one of {', '.join(DATASETS)}")
+    spec = folder_dataset(
+        Path(args.dataset).resolve(), args.image_size, args.channels, args.val_fraction, args.skip_bad
+    )
+    return spec.to_dict(), spec.shape
+
+
 def _silent(*_args, **_kwargs) -> None:
     pass
 
@@ -478,7 +527,7 @@ def _summary(args: argparse.Namespace) -> int:
 
 def _eval(args: argparse.Namespace) -> int:
     run = load_run(args.run)
-    data = load_dataset(args.split, DATASETS[run.dataset])
+    data = load_split(run.dataset, args.split)
     error = mse(data.images, reconstruct(run.model, data.images))
     print(json.dumps({"mse": error, "psnr": psnr(error), "n": len(data)}))
     return 0
@@ -516,7 +565,7 @@ def _sample(args: argparse.Namespace) -> int:
 
 def _manifold(args: argparse.Namespace) -> int:
     run = load_run(args.run)
-    test = load_dataset("test", DATASETS[run.dataset])
+    test = load_split(run.dataset, "test")
     images = decode(run.model, manifold_codes(encode(run.model, test.images), args.n))
     refuse_overwrite(args.output, args.force)
     title = "Decoded latent grid" + (" (PCA plane of the codes)" if run.model.config.latent_dim > 2 else "")
@@ -527,7 +576,7 @@ def _manifold(args: argparse.Namespace) -> int:
 
 def _interpolate(args: argparse.Namespace) -> int:
     run = load_run(args.run)
-    test = load_dataset("test", DATASETS[run.dataset])
+    test = load_split(run.dataset, "test")
     try:
         first, second = (int(part) for part in args.pair.split(","))
     except ValueError:

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .datasets import DATASETS, load_dataset
 from .entropy import EntropyModel, decode_symbols, encode_symbols, fit_entropy_model
 from .errors import AekitError
 from .fileio import atomic_write_text
+from .folders import load_split
 from .inference import decode, encode
 from .models import Autoencoder
 from .runs import Run
@@ -194,11 +194,7 @@ def entropy_model_for(run: Run, run_folder: Path, step: float, progress: bool = 
     for candidate in stored_entropy_models(run_folder):
         if candidate.step == step:
             return candidate
-    if run.dataset not in DATASETS:
-        raise AekitError(
-            f"{run_folder} was trained on {run.dataset!r}, which aekit cannot load to fit a step"
-        )
-    training = load_dataset("train", DATASETS[run.dataset])
+    training = load_split(run.dataset, "train")
     model = fit_entropy_model(encode(run.model, training.images), step)
     atomic_write_text(entropy_model_path(run_folder, run.model, model), model.to_json())
     return model

@@ -2,9 +2,15 @@
 
 Files are looked for, in order, in the folder named by ``AEKIT_DATA_DIR``, in the user cache
 (``$XDG_CACHE_HOME/aekit/<name>``, by default ``~/.cache/aekit/<name>``), and finally
-downloaded from public mirrors into that cache. Each file may be gzip-compressed or raw;
-what is verified is the SHA-256 of the *decompressed* bytes, so both forms load and a file
-that fails the check is never used.
+downloaded from public mirrors into that cache. MNIST's files may sit directly in
+``AEKIT_DATA_DIR``; every dataset may also sit in a subfolder named after it
+(``$AEKIT_DATA_DIR/fashion-mnist``), which is the only place other datasets are looked for
+there, since they share MNIST's file names.
+
+For MNIST what is verified is the SHA-256 of the *decompressed* bytes, so raw and gzip
+files both load. Fashion-MNIST and KMNIST publish only the MD5 of their ``.gz`` files, so
+those must be the published ``.gz`` files, and that MD5 is checked. A file that fails a
+check is never used.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import hashlib
 import os
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -34,31 +40,67 @@ class IdxDataset:
     """Where an IDX dataset lives and what its four files must hash to."""
 
     name: str
-    sha256: dict[str, str]  # decompressed file name -> SHA-256 of its bytes
     splits: dict[str, tuple[str, str]]  # split -> (images file, labels file)
     mirrors: tuple[str, ...]  # base URLs; each holds "<file>.gz"
+    sha256: dict[str, str] = field(default_factory=dict)  # file name -> SHA-256 of its decompressed bytes
+    gz_md5: dict[str, str] = field(default_factory=dict)  # file name -> MD5 of the published "<file>.gz"
 
+    @property
+    def files(self) -> list[str]:
+        return [name for pair in self.splits.values() for name in pair]
+
+
+_MNIST_LAYOUT = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
 
 MNIST = IdxDataset(
     name="mnist",
+    splits=_MNIST_LAYOUT,
+    mirrors=(
+        "https://ossci-datasets.s3.amazonaws.com/mnist/",
+        "https://storage.googleapis.com/cvdf-datasets/mnist/",
+        "http://yann.lecun.com/exdb/mnist/",
+    ),
     sha256={
         "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
         "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
         "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
         "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
     },
-    splits={
-        "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
-        "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
-    },
-    mirrors=(
-        "https://ossci-datasets.s3.amazonaws.com/mnist/",
-        "https://storage.googleapis.com/cvdf-datasets/mnist/",
-        "http://yann.lecun.com/exdb/mnist/",
-    ),
 )
 
-DATASETS = {MNIST.name: MNIST}
+# MD5 of the .gz files as their authors publish them (also listed in torchvision's
+# datasets/mnist.py).
+FASHION_MNIST = IdxDataset(
+    name="fashion-mnist",
+    splits=_MNIST_LAYOUT,
+    mirrors=(
+        "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+        "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
+    ),
+    gz_md5={
+        "train-images-idx3-ubyte": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+        "train-labels-idx1-ubyte": "25c81989df183df01b3e8a0aad5dffbe",
+        "t10k-images-idx3-ubyte": "bef4ecab320f06d8554ea6380940ec79",
+        "t10k-labels-idx1-ubyte": "bb300cfdad3c16e7a12a480ee83cd310",
+    },
+)
+
+KMNIST = IdxDataset(
+    name="kmnist",
+    splits=_MNIST_LAYOUT,
+    mirrors=("http://codh.rois.ac.jp/kmnist/dataset/kmnist/",),
+    gz_md5={
+        "train-images-idx3-ubyte": "bdb82020997e1d708af4cf47b453dcf7",
+        "train-labels-idx1-ubyte": "e144d726b3acfaa3e44228e80efcd344",
+        "t10k-images-idx3-ubyte": "5c965bf0a639b31b8f53240b1b52f4d7",
+        "t10k-labels-idx1-ubyte": "7320c461ea6c1c855c0b718fb2a4b134",
+    },
+)
+
+DATASETS = {spec.name: spec for spec in (MNIST, FASHION_MNIST, KMNIST)}
 
 
 @dataclass(frozen=True)
@@ -82,7 +124,10 @@ def search_dirs(dataset: IdxDataset) -> list[Path]:
     """Folders searched for the dataset's files, in order."""
     dirs = []
     if os.environ.get(DATA_DIR_VARIABLE):
-        dirs.append(Path(os.environ[DATA_DIR_VARIABLE]))
+        root = Path(os.environ[DATA_DIR_VARIABLE])
+        dirs.append(root / dataset.name)
+        if dataset.name == MNIST.name:
+            dirs.append(root)
     dirs.append(cache_dir(dataset))
     return dirs
 
@@ -140,15 +185,21 @@ def _verified_array(dataset: IdxDataset, name: str, magic: int, download: bool) 
     for folder in search_dirs(dataset):
         for candidate in (folder / name, folder / f"{name}.gz"):
             if candidate.is_file():
-                raw = _decompressed(candidate)
+                packed = candidate.read_bytes()
+                raw = _decompressed(packed, candidate)
                 array = parse_idx(raw, str(candidate), magic)  # structure first: the clearer message
-                _check(raw, name, dataset, candidate)
+                if not _verified(dataset, name, packed, raw):
+                    raise AekitError(
+                        f"{candidate} does not match the published checksum of {name}"
+                        + ("" if name in dataset.sha256 else " (only the published .gz can be checked)")
+                        + "; it is corrupt or a different file: delete it and fetch it again"
+                    )
                 return array
     if download:
         fetched = _download(dataset, name)
         if fetched is not None:
             return parse_idx(fetched, name, magic)
-    wanted = ", ".join(dataset.sha256)
+    wanted = ", ".join(dataset.files)
     where = ", ".join(str(d) for d in search_dirs(dataset))
     raise AekitError(
         f"{dataset.name} file {name} not found in {where} and could not be downloaded; "
@@ -156,22 +207,20 @@ def _verified_array(dataset: IdxDataset, name: str, magic: int, download: bool) 
     )
 
 
-def _decompressed(path: Path) -> bytes:
-    raw = path.read_bytes()
-    if raw[:2] != b"\x1f\x8b":
-        return raw
+def _decompressed(packed: bytes, path: Path) -> bytes:
+    if packed[:2] != b"\x1f\x8b":
+        return packed
     try:
-        return gzip.decompress(raw)
+        return gzip.decompress(packed)
     except (OSError, EOFError) as exc:
         raise AekitError(f"{path} is a damaged gzip file ({exc}); delete it and fetch it again") from None
 
 
-def _check(raw: bytes, name: str, dataset: IdxDataset, source: Path) -> None:
-    if hashlib.sha256(raw).hexdigest() != dataset.sha256[name]:
-        raise AekitError(
-            f"{source} does not match the published checksum of {name}; "
-            "it is corrupt or a different file: delete it and fetch it again"
-        )
+def _verified(dataset: IdxDataset, name: str, packed: bytes, raw: bytes) -> bool:
+    """Whether a file's bytes (as stored, and decompressed) match what its authors published."""
+    if name in dataset.sha256:
+        return hashlib.sha256(raw).hexdigest() == dataset.sha256[name]
+    return hashlib.md5(packed, usedforsecurity=False).hexdigest() == dataset.gz_md5[name]
 
 
 def _download(dataset: IdxDataset, name: str) -> bytes | None:
@@ -185,7 +234,7 @@ def _download(dataset: IdxDataset, name: str) -> bytes | None:
             raw = gzip.decompress(packed)
         except (urllib.error.URLError, OSError, EOFError, ValueError):
             continue
-        if hashlib.sha256(raw).hexdigest() != dataset.sha256[name]:
+        if not _verified(dataset, name, packed, raw):
             continue
         atomic_write_bytes(target, packed)
         return raw

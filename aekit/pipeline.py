@@ -9,7 +9,9 @@ from pathlib import Path
 import numpy as np
 
 from .checkpoints import CHECKPOINT_FILE, Checkpoint, load_checkpoint, save_checkpoint
-from .datasets import DATASETS, ImageSet, load_dataset
+from .datasets import ImageSet
+from .errors import AekitError
+from .folders import load_split
 from .inference import encode, reconstruct
 from .metrics import psnr
 from .models import ModelConfig, build_model, family_recipe
@@ -33,7 +35,7 @@ def train_run(
     train_config: TrainConfig,
     folder: Path,
     *,
-    dataset: str = "mnist",
+    dataset: str | dict = "mnist",
     limit: int | None = None,
     progress: bool = True,
     on_epoch: Callable[[EpochRecord], None] | None = None,
@@ -42,7 +44,9 @@ def train_run(
 ) -> tuple[Run | None, str | None]:
     """Train a model on ``dataset`` and save config, weights, metrics and plots in ``folder``.
 
-    ``limit`` trains on the first N training images only. ``config.json`` is written first
+    ``dataset`` is an IDX dataset's name or an image folder's settings
+    (:meth:`aekit.folders.FolderDataset.to_dict`); ``model_config.input_shape`` must match
+    its images. ``limit`` trains on the first N training images only. ``config.json`` is written first
     and ``checkpoint.safetensors`` after every epoch; ``resume`` continues from that
     checkpoint (the configs must be the ones in ``config.json``). Returns the run and, if
     training stopped early, the reason. If the loss diverged the last good weights are saved;
@@ -52,9 +56,13 @@ def train_run(
     train_config.validate()
     folder = Path(folder)
     checkpoint = load_checkpoint(folder / CHECKPOINT_FILE) if resume else None
-    spec = DATASETS[dataset]
-    train = load_dataset("train", spec, limit=limit)
-    val = load_dataset("test", spec)
+    train = load_split(dataset, "train", limit=limit)
+    val = load_split(dataset, "test")
+    if tuple(train.images.shape[1:]) != tuple(model_config.input_shape):
+        raise AekitError(
+            f"the dataset's images are {tuple(train.images.shape[1:])} but the model takes "
+            f"{tuple(model_config.input_shape)}"
+        )
     model = build_model(model_config, seed=train_config.seed)
     writes = rank_and_world()[0] == 0
     if writes and not resume:

@@ -48,7 +48,7 @@ def latent_figure(codes: np.ndarray, labels: np.ndarray | None, title: str = "La
         points[:, 0],
         points[:, 1],
         c=labels if labels is not None else "tab:blue",
-        cmap="tab10",
+        cmap="tab10" if labels is not None else None,
         s=2,
         alpha=0.6,
         vmin=-0.5 if labels is not None else None,
@@ -143,12 +143,27 @@ def sweep_figure(rows: list[dict], family: str) -> Figure:
     return fig
 
 
-def rate_distortion_figure(rows: list[dict]) -> Figure:
-    """PSNR against bytes per image, one line per codec (rows carry codec, bytes, psnr)."""
+def rate_distortion_figure(rows: list[dict], goals: list[tuple[float, float]] = ()) -> Figure:
+    """PSNR against bytes per image, one line per codec (rows carry codec, bytes_per_image,
+    psnr). Lossless codecs (infinite PSNR) become vertical lines; ``goals`` are (bytes, dB)
+    targets drawn as stars, to be met up and to the left of."""
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for codec in dict.fromkeys(r["codec"] for r in rows):
         points = sorted((r["bytes_per_image"], r["psnr"]) for r in rows if r["codec"] == codec)
+        if all(np.isinf(psnr) for _, psnr in points):
+            ax.axvline(points[0][0], color="grey", linestyle="--", label=f"{codec} (lossless)")
+            continue
         ax.plot(*zip(*points, strict=True), marker="o", markersize=4, label=codec)
+    for index, (size, quality) in enumerate(goals):
+        ax.plot(
+            size,
+            quality,
+            marker="*",
+            markersize=12,
+            color="black",
+            linestyle="none",
+            label="goals" if index == 0 else None,
+        )
     ax.set_xscale("log")
     ax.set_xlabel("bytes per image (from the real files)")
     ax.set_ylabel("PSNR (dB)")

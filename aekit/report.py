@@ -15,10 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .datasets import DATASETS, load_dataset
 from .decoder_export import export_decoder
 from .explore import interpolation_strip, latent_axes, manifold_codes, prior_samples
 from .fileio import atomic_write_text, refuse_overwrite
+from .folders import load_split
 from .imageio import to_uint8
 from .inference import decode, encode, reconstruct
 from .models.vae import VariationalAutoencoder
@@ -43,7 +43,7 @@ def write_report(folder: str | Path, force: bool = False) -> Path:
 
 def build_report(run: Run, folder: Path) -> str:
     """The report's HTML for ``run`` (extra figures such as rd.png are taken from ``folder``)."""
-    test = load_dataset("test", DATASETS[run.dataset])
+    test = load_split(run.dataset, "test")
     codes = encode(run.model, test.images)
     sections = [_overview(run, folder), _explorer(run, test.images, test.labels, codes)]
     sections.append(_figures(run, folder, test.images, test.labels, codes))
@@ -141,7 +141,7 @@ def _figures(run: Run, folder: Path, images: np.ndarray, labels: np.ndarray, cod
     history = run.metrics.get("history")
     if history:
         figures.append(("Loss per epoch", loss_figure(history)))
-    sample = images[np.random.default_rng(0).choice(len(images), size=8, replace=False)]
+    sample = images[np.random.default_rng(0).choice(len(images), size=min(8, len(images)), replace=False)]
     figures.append(
         (
             "Test images and their reconstructions",
@@ -157,10 +157,12 @@ def _figures(run: Run, folder: Path, images: np.ndarray, labels: np.ndarray, cod
     if run.model.config.latent_dim >= 2:
         grid = decode(run.model, manifold_codes(codes, 15))
         figures.append(("Decoded grid over the latent plane", image_grid_figure(grid, 15)))
-    strips = np.concatenate([interpolation_strip(run.model, images, a, b, 8) for a, b in INTERPOLATION_PAIRS])
-    figures.append(
-        ("Interpolations between test images (originals at the ends)", image_grid_figure(strips, 10))
-    )
+    pairs = [(a, b) for a, b in INTERPOLATION_PAIRS if max(a, b) < len(images)]  # small image folders
+    if pairs:
+        strips = np.concatenate([interpolation_strip(run.model, images, a, b, 8) for a, b in pairs])
+        figures.append(
+            ("Interpolations between test images (originals at the ends)", image_grid_figure(strips, 10))
+        )
     if isinstance(run.model, VariationalAutoencoder):
         samples = decode(run.model, prior_samples(64, run.model.config.latent_dim))
         figures.append(("New images sampled from the prior", image_grid_figure(samples, 8)))

@@ -33,7 +33,7 @@ class Run:
 
     model: Autoencoder
     training: TrainConfig = field(default_factory=TrainConfig)
-    dataset: str = "mnist"
+    dataset: str | dict = "mnist"  # an IDX dataset's name, or an image folder's settings
     metrics: dict = field(default_factory=dict)
     limit: int | None = None  # trained on the first ``limit`` training images only
 
@@ -66,7 +66,7 @@ def prepare_run_dir(out: str | Path | None, family: str, force: bool, root: Path
 
 
 def save_config(
-    folder: str | Path, model: ModelConfig, training: TrainConfig, dataset: str, limit: int | None
+    folder: str | Path, model: ModelConfig, training: TrainConfig, dataset: str | dict, limit: int | None
 ) -> None:
     """Write ``config.json``: everything needed to rebuild the model and to resume training."""
     config = {
@@ -79,7 +79,7 @@ def save_config(
     atomic_write_text(Path(folder) / CONFIG_FILE, json.dumps(config, indent=2) + "\n")
 
 
-def load_config(folder: str | Path) -> tuple[ModelConfig, TrainConfig, str, int | None]:
+def load_config(folder: str | Path) -> tuple[ModelConfig, TrainConfig, str | dict, int | None]:
     """The model config, training config, dataset name and limit saved in ``folder``."""
     folder = Path(folder)
     if not folder.is_dir():
@@ -91,7 +91,7 @@ def load_config(folder: str | Path) -> tuple[ModelConfig, TrainConfig, str, int 
         return (
             ModelConfig.from_dict(config["model"]),
             TrainConfig(**config.get("training", {})),
-            str(config.get("dataset", "mnist")),
+            config.get("dataset", "mnist"),
             None if limit is None else int(limit),
         )
     except FileNotFoundError:

@@ -9,8 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .baselines import pca_mse
-from .datasets import DATASETS, load_dataset
 from .fileio import atomic_write_text
+from .folders import load_split
 from .pipeline import make_configs, train_run
 from .plots import save_png, sweep_figure
 
@@ -31,9 +31,8 @@ def sweep(
     Each row holds ``latent_dim``, the autoencoder's test ``mse``, ``pca_mse`` (PCA fitted on
     the same training images) and ``train_seconds``.
     """
-    spec = DATASETS[dataset]
-    train = load_dataset("train", spec, limit=limit)
-    test = load_dataset("test", spec)
+    train = load_split(dataset, "train", limit=limit)
+    test = load_split(dataset, "test")
     rows = []
     for dim in latent_dims:
         model_config, train_config = make_configs(family, dim, **overrides)

@@ -4,7 +4,7 @@ import hashlib
 import numpy as np
 import pytest
 
-from aekit.datasets import DATA_DIR_VARIABLE, MNIST, IdxDataset, cache_dir, load_dataset, parse_idx
+from aekit.datasets import DATA_DIR_VARIABLE, DATASETS, MNIST, IdxDataset, cache_dir, load_dataset, parse_idx
 from aekit.errors import AekitError
 
 
@@ -46,7 +46,7 @@ def write(folder, raw, compress):
 @pytest.mark.parametrize("compress", [False, True])
 def test_loads_raw_and_gzip_copies_as_floats_in_unit_range(tmp_path, monkeypatch, fake, compress):
     spec, raw, arrays = fake
-    write(tmp_path, raw, compress)
+    write(tmp_path / "fake", raw, compress)  # a dataset's own subfolder of the data folder
     monkeypatch.setenv(DATA_DIR_VARIABLE, str(tmp_path))
     data = load_dataset("train", spec, download=False)
     assert data.images.shape == (5, 1, 28, 28) and data.images.dtype == np.float32
@@ -60,7 +60,7 @@ def test_missing_files_name_the_files_folders_and_variable(tmp_path, monkeypatch
     with pytest.raises(AekitError) as err:
         load_dataset("test", spec)
     message = str(err.value)
-    for needed in [*spec.sha256, str(tmp_path), DATA_DIR_VARIABLE, "aekit/fake"]:
+    for needed in [*spec.sha256, str(tmp_path / "fake"), DATA_DIR_VARIABLE, "aekit/fake"]:
         assert needed in message
 
 
@@ -75,7 +75,7 @@ def test_missing_files_name_the_files_folders_and_variable(tmp_path, monkeypatch
 def test_corrupt_files_are_refused(tmp_path, monkeypatch, fake, damage, expected):
     spec, raw, _ = fake
     raw = dict(raw, **{"tr-img": damage(raw["tr-img"])})
-    write(tmp_path, raw, compress=True)
+    write(tmp_path / "fake", raw, compress=True)
     monkeypatch.setenv(DATA_DIR_VARIABLE, str(tmp_path))
     with pytest.raises(AekitError, match=expected):
         load_dataset("train", spec)
@@ -91,13 +91,13 @@ def test_downloads_from_the_first_mirror_that_works_into_the_cache(tmp_path, mon
     broken, good = tmp_path / "broken", tmp_path / "good"
     write(good, raw, compress=True)
     write(broken, {k: v[:-3] for k, v in raw.items()}, compress=True)  # wrong checksums
-    spec = IdxDataset(spec.name, spec.sha256, spec.splits, (broken.as_uri() + "/", good.as_uri() + "/"))
+    spec = IdxDataset(spec.name, spec.splits, (broken.as_uri() + "/", good.as_uri() + "/"), spec.sha256)
     monkeypatch.delenv(DATA_DIR_VARIABLE, raising=False)
     data = load_dataset("test", spec)
     np.testing.assert_array_equal(data.labels, arrays["te-lab"])
     assert (cache_dir(spec) / "te-img.gz").is_file()
     # A second load works with every mirror gone: the verified copy was cached.
-    offline = IdxDataset(spec.name, spec.sha256, spec.splits, ())
+    offline = IdxDataset(spec.name, spec.splits, (), spec.sha256)
     assert len(load_dataset("test", offline, download=False)) == 3
 
 
@@ -106,3 +106,44 @@ def test_real_mnist_has_the_tutorials_sizes(require_mnist):
     assert train.images.shape == (60000, 1, 28, 28) and test.images.shape == (10000, 1, 28, 28)
     assert 0.0 == train.images.min() and train.images.max() == 1.0
     assert set(np.unique(test.labels)) == set(range(10))
+
+
+def md5_spec(raw: dict[str, bytes], folder) -> IdxDataset:
+    """Like Fashion-MNIST and KMNIST: only the MD5 of each published .gz file is known."""
+    packed = {name: gzip.compress(data, mtime=0) for name, data in raw.items()}
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in packed.items():
+        (folder / f"{name}.gz").write_bytes(data)
+    return IdxDataset(
+        name="gzonly",
+        splits={"train": ("tr-img", "tr-lab"), "test": ("te-img", "te-lab")},
+        mirrors=(),
+        gz_md5={name: hashlib.md5(data).hexdigest() for name, data in packed.items()},
+    )
+
+
+def test_datasets_known_by_the_md5_of_their_gz_files(tmp_path, monkeypatch, fake):
+    _, raw, arrays = fake
+    spec = md5_spec(raw, tmp_path / "gzonly")
+    monkeypatch.setenv(DATA_DIR_VARIABLE, str(tmp_path))
+    np.testing.assert_array_equal(load_dataset("test", spec, download=False).labels, arrays["te-lab"])
+    # Recompressed (same content, other bytes) or raw copies cannot be checked, so are refused.
+    (tmp_path / "gzonly" / "te-img.gz").write_bytes(gzip.compress(raw["te-img"], compresslevel=1))
+    with pytest.raises(AekitError, match="published .gz"):
+        load_dataset("test", spec, download=False)
+
+
+def test_other_datasets_are_not_looked_for_beside_mnist(tmp_path, monkeypatch, fake):
+    """MNIST's files may sit in the data folder itself; others share their names, so only
+    their own subfolder counts."""
+    _, raw, _ = fake
+    spec = md5_spec(raw, tmp_path)
+    monkeypatch.setenv(DATA_DIR_VARIABLE, str(tmp_path))
+    with pytest.raises(AekitError, match="not found"):
+        load_dataset("test", spec, download=False)
+
+
+def test_fashion_mnist_and_kmnist_are_registered():
+    assert {"mnist", "fashion-mnist", "kmnist"} <= set(DATASETS)
+    for name in ("fashion-mnist", "kmnist"):
+        assert len(DATASETS[name].gz_md5) == 4 and DATASETS[name].mirrors

@@ -1,0 +1,162 @@
+"""Training data from a folder of the user's own images (PNG or JPEG, any size, gray or colour).
+
+Every image is scaled so its shorter side is ``image_size`` and cropped to a centred square,
+then converted to ``channels`` (1: grayscale, 3: RGB). A fixed, seed-independent shuffle
+splits off ``val_fraction`` of the files for validation, so a run's "test" split is the
+same set every time it is loaded (by training, resume, eval, report or compress).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+from tqdm.auto import tqdm
+
+from .datasets import DATASETS, ImageSet, load_dataset
+from .errors import AekitError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+# Refuse images larger than this before decoding them: a small file can declare a huge
+# image (a "decompression bomb") and exhaust memory.
+MAX_PIXELS = 50_000_000
+_SPLIT_SEED = 0
+
+
+@dataclass(frozen=True)
+class FolderDataset:
+    """A folder of images and how to turn them into training data."""
+
+    path: str
+    image_size: int
+    channels: int
+    val_fraction: float = 0.1
+    skip_bad: bool = False
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return (self.channels, self.image_size, self.image_size)
+
+    def to_dict(self) -> dict:
+        return {"folder": self.path, **{k: v for k, v in asdict(self).items() if k != "path"}}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> FolderDataset:
+        return cls(
+            path=str(data["folder"]),
+            image_size=int(data["image_size"]),
+            channels=int(data["channels"]),
+            val_fraction=float(data.get("val_fraction", 0.1)),
+            skip_bad=bool(data.get("skip_bad", False)),
+        )
+
+
+def folder_dataset(
+    path: str | Path,
+    image_size: int | None = None,
+    channels: int | None = None,
+    val_fraction: float = 0.1,
+    skip_bad: bool = False,
+) -> FolderDataset:
+    """Describe the images in ``path``; an unset size or channel count comes from the first image."""
+    files = image_files(Path(path), skip_bad)
+    if channels not in (None, 1, 3):
+        raise AekitError(f"--channels must be 1 (grayscale) or 3 (RGB), not {channels}")
+    if not 0 < val_fraction < 1:
+        raise AekitError(f"--val-fraction must be between 0 and 1 (got {val_fraction})")
+    if len(files) < 2:
+        raise AekitError(f"{path} holds {len(files)} image; training needs at least 2 (one to validate on)")
+    if image_size is None or channels is None:
+        with _open(files[0]) as first:
+            image_size = image_size or min(first.size)
+            channels = channels or (1 if first.mode in ("1", "L", "LA", "I", "I;16", "F") else 3)
+    if image_size < 1:
+        raise AekitError(f"--image-size must be positive (got {image_size})")
+    return FolderDataset(str(path), image_size, channels, val_fraction, skip_bad)
+
+
+def image_files(folder: Path, skip_bad: bool = False) -> list[Path]:
+    """Every PNG/JPEG under ``folder``, sorted; other files are an error (or skipped)."""
+    if not folder.is_dir():
+        raise AekitError(f"{folder} is not a folder of images; check the --dataset path")
+    files = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        if path.suffix.lower() in IMAGE_SUFFIXES:
+            files.append(path)
+        elif skip_bad:
+            warnings.warn(f"skipping {path}: not a PNG or JPEG file", stacklevel=2)
+        else:
+            raise AekitError(f"{path} is not a PNG or JPEG file; remove it or pass --skip-bad")
+    if not files:
+        raise AekitError(f"{folder} holds no PNG or JPEG images")
+    return files
+
+
+def load_folder_split(spec: FolderDataset, split: str, limit: int | None = None) -> ImageSet:
+    """The "train" or "test" (validation) images of a folder, as float32 (N, C, S, S) in [0, 1]."""
+    if split not in ("train", "test"):
+        raise AekitError(f"unknown split {split!r} for an image folder; choose train or test")
+    files = image_files(Path(spec.path), spec.skip_bad)
+    order = np.random.default_rng(_SPLIT_SEED).permutation(len(files))
+    n_val = max(1, round(spec.val_fraction * len(files)))
+    chosen = order[:n_val] if split == "test" else order[n_val:]
+    chosen = np.sort(chosen)[:limit]
+    images = []
+    for index in tqdm(chosen, desc=f"reading {split} images", leave=False, disable=len(chosen) < 1000):
+        image = _read(files[index], spec)
+        if image is not None:
+            images.append(image)
+    if not images:
+        raise AekitError(f"no readable images left in the {split} part of {spec.path}")
+    return ImageSet(images=np.stack(images))
+
+
+def _open(path: Path) -> Image.Image:
+    try:
+        image = Image.open(path)
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+        raise AekitError(f"{path} is not a readable image ({exc}); remove it or pass --skip-bad") from None
+    if image.width * image.height > MAX_PIXELS:
+        image.close()
+        raise AekitError(
+            f"{path} is {image.width}x{image.height} pixels, over the limit of {MAX_PIXELS:,}; "
+            "shrink it or remove it"
+        )
+    return image
+
+
+def _read(path: Path, spec: FolderDataset) -> np.ndarray | None:
+    try:
+        with _open(path) as image:
+            image.load()
+            square = _centre_square(image.convert("L" if spec.channels == 1 else "RGB"), spec.image_size)
+    except (AekitError, OSError) as exc:
+        if not spec.skip_bad:
+            raise AekitError(
+                str(exc) if isinstance(exc, AekitError) else f"{path} cannot be decoded ({exc})"
+            ) from None
+        warnings.warn(f"skipping {path}: {exc}", stacklevel=2)
+        return None
+    pixels = np.asarray(square, dtype=np.float32) / np.float32(255.0)
+    return pixels[None] if spec.channels == 1 else pixels.transpose(2, 0, 1)
+
+
+def _centre_square(image: Image.Image, size: int) -> Image.Image:
+    scale = size / min(image.size)
+    width, height = max(size, round(image.width * scale)), max(size, round(image.height * scale))
+    image = image.resize((width, height), Image.Resampling.LANCZOS)
+    left, top = (width - size) // 2, (height - size) // 2
+    return image.crop((left, top, left + size, top + size))
+
+
+def load_split(dataset: str | dict, split: str, limit: int | None = None) -> ImageSet:
+    """A run's data by what its config.json records: an IDX dataset's name, or an image
+    folder's settings (:meth:`FolderDataset.to_dict`)."""
+    if isinstance(dataset, dict):
+        return load_folder_split(FolderDataset.from_dict(dataset), split, limit)
+    if dataset not in DATASETS:
+        raise AekitError(f"unknown dataset {dataset!r}; use {', '.join(DATASETS)} or a folder of images")
+    return load_dataset(split, DATASETS[dataset], limit=limit)
