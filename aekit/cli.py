@@ -153,6 +153,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="folder datasets: warn about and skip unreadable or non-image files instead of stopping",
     )
+    train.add_argument(
+        "--stream",
+        action="store_true",
+        help="folder datasets: read images from disk with worker processes while training, instead of "
+        "loading them into memory first (automatic when they would not fit)",
+    )
     train.add_argument("--out", type=Path, help="run folder (default: a new folder under runs/)")
     train.add_argument("--force", action="store_true", help="reuse an --out folder that already holds files")
     train.add_argument("--report", action="store_true", help="also write report.html into the run folder")
@@ -473,7 +479,7 @@ def _train(args: argparse.Namespace) -> int:
 def _training_data(args: argparse.Namespace) -> tuple[str | dict, tuple[int, int, int]]:
     """What ``--dataset`` names, as config.json records it, and the image shape it gives."""
     if args.dataset in DATASETS:
-        if args.image_size or args.channels or args.skip_bad:
+        if args.image_size or args.channels or args.skip_bad or args.stream:
             raise AekitError(
                 "--image-size, --channels and --skip-bad apply to image folders, not to " + args.dataset
             )
@@ -481,7 +487,12 @@ def _training_data(args: argparse.Namespace) -> tuple[str | dict, tuple[int, int
     if not Path(args.dataset).exists():
         raise AekitError(f"--dataset {args.dataset}: no such folder, and not one of {', '.join(DATASETS)}")
     spec = folder_dataset(
-        Path(args.dataset).resolve(), args.image_size, args.channels, args.val_fraction, args.skip_bad
+        Path(args.dataset).resolve(),
+        args.image_size,
+        args.channels,
+        args.val_fraction,
+        args.skip_bad,
+        stream=True if args.stream else None,
     )
     return spec.to_dict(), spec.shape
 

@@ -8,11 +8,13 @@ same set every time it is loaded (by training, resume, eval, report or compress)
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 from PIL import Image, UnidentifiedImageError
 from tqdm.auto import tqdm
 
@@ -35,6 +37,7 @@ class FolderDataset:
     channels: int
     val_fraction: float = 0.1
     skip_bad: bool = False
+    stream: bool | None = None  # read from disk during training; None: only if it would not fit in memory
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -51,6 +54,7 @@ class FolderDataset:
             channels=int(data["channels"]),
             val_fraction=float(data.get("val_fraction", 0.1)),
             skip_bad=bool(data.get("skip_bad", False)),
+            stream=data.get("stream"),
         )
 
 
@@ -60,6 +64,7 @@ def folder_dataset(
     channels: int | None = None,
     val_fraction: float = 0.1,
     skip_bad: bool = False,
+    stream: bool | None = None,
 ) -> FolderDataset:
     """Describe the images in ``path``; an unset size or channel count comes from the first image."""
     files = image_files(Path(path), skip_bad)
@@ -75,7 +80,7 @@ def folder_dataset(
             channels = channels or (1 if first.mode in ("1", "L", "LA", "I", "I;16", "F") else 3)
     if image_size < 1:
         raise AekitError(f"--image-size must be positive (got {image_size})")
-    return FolderDataset(str(path), image_size, channels, val_fraction, skip_bad)
+    return FolderDataset(str(path), image_size, channels, val_fraction, skip_bad, stream)
 
 
 def image_files(folder: Path, skip_bad: bool = False) -> list[Path]:
@@ -96,22 +101,80 @@ def image_files(folder: Path, skip_bad: bool = False) -> list[Path]:
 
 
 def load_folder_split(spec: FolderDataset, split: str, limit: int | None = None) -> ImageSet:
-    """The "train" or "test" (validation) images of a folder, as float32 (N, C, S, S) in [0, 1]."""
+    """The "train" or "test" (validation) images of a folder, as float32 (N, C, S, S) in [0, 1].
+
+    The images are read into one array, unless ``spec.stream`` says otherwise or (when it is
+    None) the array would take more than half the memory available: then ``images`` is a
+    :class:`StreamedImages`, which reads files as they are indexed and which
+    :func:`aekit.train.fit` reads with worker processes.
+    """
     if split not in ("train", "test"):
         raise AekitError(f"unknown split {split!r} for an image folder; choose train or test")
     files = image_files(Path(spec.path), spec.skip_bad)
     order = np.random.default_rng(_SPLIT_SEED).permutation(len(files))
     n_val = max(1, round(spec.val_fraction * len(files)))
-    chosen = order[:n_val] if split == "test" else order[n_val:]
-    chosen = np.sort(chosen)[:limit]
+    chosen = np.sort(order[:n_val] if split == "test" else order[n_val:])[:limit]
+    chosen_files = [files[i] for i in chosen]
+    stream = spec.stream
+    if stream is None:
+        stream = len(chosen_files) * 4 * int(np.prod(spec.shape)) > _available_memory() // 2
+    if stream:
+        return ImageSet(images=StreamedImages(chosen_files, spec))
     images = []
-    for index in tqdm(chosen, desc=f"reading {split} images", leave=False, disable=len(chosen) < 1000):
-        image = _read(files[index], spec)
+    for path in tqdm(chosen_files, desc=f"reading {split} images", leave=False, disable=len(chosen) < 1000):
+        image = _read(path, spec)
         if image is not None:
             images.append(image)
     if not images:
         raise AekitError(f"no readable images left in the {split} part of {spec.path}")
     return ImageSet(images=np.stack(images))
+
+
+class StreamedImages(torch.utils.data.Dataset):
+    """Image files read on demand, indexable like the (N, C, S, S) array they stand for.
+
+    ``images[i]`` reads one file; a slice or an index array reads several and stacks them,
+    so code written for arrays (batched inference, plots) works unchanged. A file that turns
+    out unreadable is an error even under ``skip_bad`` (skipping mid-training would change
+    the batches); check a folder with an in-memory load first.
+    """
+
+    def __init__(self, files: list[Path], spec: FolderDataset):
+        if not files:
+            raise AekitError(f"no images in this part of {spec.path}")
+        self.files = list(files)
+        self.spec = dataclasses.replace(spec, skip_bad=False)
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    @property
+    def shape(self) -> tuple[int, int, int, int]:
+        return (len(self.files), *self.spec.shape)
+
+    @property
+    def ndim(self) -> int:
+        return 4
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return np.stack([self._one(i) for i in range(*index.indices(len(self)))])
+        if np.ndim(index) == 1:
+            return np.stack([self._one(int(i)) for i in index])
+        return self._one(int(index))
+
+    def _one(self, index: int) -> np.ndarray:
+        return _read(self.files[index], self.spec)
+
+
+def _available_memory() -> int:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 8 << 30  # no /proc (macOS, Windows): assume a modest machine
 
 
 def _open(path: Path) -> Image.Image:
@@ -141,7 +204,9 @@ def _read(path: Path, spec: FolderDataset) -> np.ndarray | None:
         warnings.warn(f"skipping {path}: {exc}", stacklevel=2)
         return None
     pixels = np.asarray(square, dtype=np.float32) / np.float32(255.0)
-    return pixels[None] if spec.channels == 1 else pixels.transpose(2, 0, 1)
+    # Contiguous (C, H, W): a transposed view would make stacked batches channels-last in
+    # memory, and PyTorch would pick other (slightly differently rounding) conv kernels.
+    return np.ascontiguousarray(pixels[None] if spec.channels == 1 else pixels.transpose(2, 0, 1))
 
 
 def _centre_square(image: Image.Image, size: int) -> Image.Image:

@@ -175,4 +175,4 @@ def _read_image_file(path: Path, shape: tuple[int, int, int], resize: bool) -> n
         image = image.resize((width, height), Image.Resampling.LANCZOS)
     image = image.convert("L" if channels == 1 else "RGB")
     pixels = np.asarray(image, dtype=np.float32) / np.float32(255.0)
-    return pixels[None] if channels == 1 else pixels.transpose(2, 0, 1)
+    return np.ascontiguousarray(pixels[None] if channels == 1 else pixels.transpose(2, 0, 1))

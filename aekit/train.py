@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -117,8 +118,9 @@ def fit(
     device = torch.device(config.device)
     model.to(device).train()
     rank, world = rank_and_world()
-    train = torch.as_tensor(train_images, device=device)
-    val = torch.as_tensor(val_images, device=device)
+    # Arrays move to the device once; streamed images (aekit.folders.StreamedImages) stay on disk.
+    train = torch.as_tensor(train_images, device=device) if _in_memory(train_images) else train_images
+    val = torch.as_tensor(val_images, device=device) if _in_memory(val_images) else val_images
     step_loss: nn.Module = _StepLoss(model, config)
     if world > 1:
         step_loss = DistributedDataParallel(step_loss)
@@ -161,8 +163,7 @@ def fit(
     for epoch in range(first_epoch, config.epochs + 1):
         epoch_start = time.perf_counter()
         epoch_shuffler_state = shuffler.get_state()  # a mid-epoch checkpoint redraws this order
-        # One gather per epoch, then each batch is a contiguous view: no per-batch copies.
-        shuffled = train[torch.randperm(len(train), generator=shuffler).to(device)]
+        order = torch.randperm(len(train), generator=shuffler)
         bar = tqdm(
             total=steps,
             initial=first_batch,
@@ -170,10 +171,8 @@ def fit(
             leave=False,
             disable=not progress,
         )
-        for index in range(first_batch, steps):
-            batch = shuffled[index * config.batch_size : (index + 1) * config.batch_size]
-            if world > 1:
-                batch = batch[rank::world]
+        batches = _epoch_batches(train, order, first_batch, config.batch_size, (rank, world), device)
+        for index, batch in zip(range(first_batch, steps), batches, strict=True):
             loss = step_loss(corrupt(batch, config.noise, sampler), batch, sampler)
             loss_value = loss.item()
             diverged, stop = _agree([not math.isfinite(loss_value), False], world)
@@ -261,15 +260,43 @@ def _agree(flags: list[bool], world: int) -> list[bool]:
     return [bool(v) for v in tensor.tolist()]
 
 
-def mean_squared_error(model: Autoencoder, images: torch.Tensor, batch_size: int = 1024) -> float:
-    """Mean squared error per pixel of ``model``'s reconstructions of ``images``."""
+def mean_squared_error(model: Autoencoder, images, batch_size: int = 1024) -> float:
+    """Mean squared error per pixel of ``model``'s reconstructions of ``images`` (a tensor, an
+    array, or anything that slices into arrays, such as streamed images)."""
     model.eval()
-    squared = 0.0
+    device = next(model.parameters()).device
+    squared, pixels = 0.0, 0
     with torch.inference_mode():
         for start in range(0, len(images), batch_size):
-            batch = images[start : start + batch_size]
+            batch = torch.as_tensor(images[start : start + batch_size]).to(device)
             squared += F.mse_loss(model(batch), batch, reduction="sum").item()
-    return squared / images.numel()
+            pixels += batch.numel()
+    return squared / pixels
+
+
+def _in_memory(images) -> bool:
+    return isinstance(images, np.ndarray | torch.Tensor)
+
+
+def _epoch_batches(train, order: torch.Tensor, first_batch: int, batch_size: int, group, device):
+    """One epoch's batches in ``order``, from batch ``first_batch`` on; each process of a
+    distributed ``group`` (rank, world) gets every world-th row of each batch.
+
+    In memory: one gather per epoch, then every batch is a contiguous view (no per-batch
+    copies). Streamed: DataLoader worker processes read the same batches from disk.
+    """
+    rank, world = group
+    starts = range(first_batch * batch_size, len(order), batch_size)
+    if _in_memory(train):
+        shuffled = train[order.to(device)]
+        for start in starts:
+            yield shuffled[start : start + batch_size][rank::world]
+        return
+    chunks = [order[start : start + batch_size][rank::world].tolist() for start in starts]
+    workers = min(4, os.cpu_count() or 1)
+    loader = torch.utils.data.DataLoader(train, batch_sampler=chunks, num_workers=workers)
+    for batch in loader:
+        yield batch.to(device)
 
 
 def _scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig, total_steps: int):

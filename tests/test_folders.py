@@ -1,5 +1,8 @@
+import json
+
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from aekit import folders
@@ -86,3 +89,27 @@ def test_train_encode_compress_report_on_an_rgb_folder(tmp_path, capsys):
 def test_folder_options_need_a_folder(capsys):
     assert main(["train", "--image-size", "16"]) == 2
     assert "image folders" in capsys.readouterr().err
+
+
+def test_streaming_from_disk_trains_exactly_like_memory(tmp_path):
+    from safetensors.torch import load_file
+
+    pics = make_images(tmp_path / "pics", count=40)
+    common = ["train", "--model", "conv", "--dataset", str(pics), "--image-size", "12", "--hidden", "4"]
+    common += ["--latent-dim", "3", "--epochs", "2", "--batch-size", "8"]
+    assert main([*common, "--out", str(tmp_path / "memory")]) == 0
+    assert main([*common, "--stream", "--out", str(tmp_path / "stream")]) == 0
+    config = json.loads((tmp_path / "stream" / "config.json").read_text())
+    assert config["dataset"]["stream"] is True
+    memory, stream = (load_file(tmp_path / name / "model.safetensors") for name in ("memory", "stream"))
+    for name in memory:
+        assert torch.equal(memory[name], stream[name]), name
+
+
+def test_streamed_images_index_like_an_array(tmp_path):
+    spec = folder_dataset(make_images(tmp_path / "pics"), image_size=8, stream=True)
+    streamed = load_folder_split(spec, "train").images
+    in_memory = load_folder_split(folders.FolderDataset(spec.path, 8, 3, stream=False), "train").images
+    assert isinstance(streamed, folders.StreamedImages) and streamed.shape == in_memory.shape
+    np.testing.assert_array_equal(streamed[2:5], in_memory[2:5])
+    np.testing.assert_array_equal(streamed[np.array([4, 0])], in_memory[[4, 0]])
