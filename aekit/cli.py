@@ -212,6 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("run", type=Path, help="run folder")
     evaluate.add_argument("--split", choices=["train", "test"], default="test", help="(default: %(default)s)")
+    _add_device(evaluate)
     evaluate.set_defaults(handler=_eval)
 
     enc = commands.add_parser(
@@ -225,6 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     enc.add_argument("-o", "--output", type=Path, required=True, help="codes file, *.npy")
     enc.add_argument("--resize", action="store_true", help="convert images of another size or channel count")
     enc.add_argument("--force", action="store_true", help="replace the output if it exists")
+    _add_device(enc)
     enc.set_defaults(handler=_encode)
 
     dec = commands.add_parser(
@@ -237,6 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     dec.add_argument("codes", type=Path, help="codes, *.npy")
     dec.add_argument("-o", "--output", type=Path, required=True, help="*.npy file or a folder for PNGs")
     dec.add_argument("--force", action="store_true", help="replace the output if it exists")
+    _add_device(dec)
     dec.set_defaults(handler=_decode)
 
     sample = commands.add_parser(
@@ -248,6 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("-n", type=_positive_int, default=64, help="how many images (default: %(default)s)")
     sample.add_argument("--seed", type=int, default=0, help="(default: %(default)s)")
     _add_png_output(sample)
+    _add_device(sample)
     sample.set_defaults(handler=_sample)
 
     manifold = commands.add_parser(
@@ -259,6 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
     manifold.add_argument("run", type=Path, help="run folder")
     manifold.add_argument("-n", type=_positive_int, default=20, help="grid side (default: %(default)s)")
     _add_png_output(manifold)
+    _add_device(manifold)
     manifold.set_defaults(handler=_manifold)
 
     interpolate = commands.add_parser(
@@ -273,6 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--steps", type=_positive_int, default=10, help="codes on the line (default: %(default)s)"
     )
     _add_png_output(interpolate)
+    _add_device(interpolate)
     interpolate.set_defaults(handler=_interpolate)
 
     sweeper = commands.add_parser(
@@ -313,6 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     compress.add_argument("--resize", action="store_true", help="resize images to the model's input size")
     compress.add_argument("--force", action="store_true", help="replace the output if it exists")
+    _add_device(compress)
     compress.set_defaults(handler=_compress)
 
     decompress = commands.add_parser(
@@ -328,6 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     decompress.add_argument("--run", type=Path, help="the run folder that compressed the file")
     decompress.add_argument("--force", action="store_true", help="replace the output if it exists")
+    _add_device(decompress)
     decompress.set_defaults(handler=_decompress)
 
     report = commands.add_parser(
@@ -342,6 +350,22 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--force", action="store_true", help="replace an existing report.html")
     report.set_defaults(handler=_report)
     return parser
+
+
+def _add_device(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--device",
+        default="cpu",
+        choices=("cpu", "cuda", "auto"),
+        help="where the network runs; auto picks CUDA when present (default: %(default)s)",
+    )
+
+
+def _load_run(args: argparse.Namespace, folder: Path | None = None):
+    """The run named on the command line, its model on ``--device``."""
+    run = load_run(args.run if folder is None else folder)
+    run.model.to(resolve_device(args.device))
+    return run
 
 
 def _add_png_output(parser: argparse.ArgumentParser) -> None:
@@ -537,7 +561,7 @@ def _summary(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    run = load_run(args.run)
+    run = _load_run(args)
     data = load_split(run.dataset, args.split)
     error = mse(data.images, reconstruct(run.model, data.images))
     print(json.dumps({"mse": error, "psnr": psnr(error), "n": len(data)}))
@@ -545,7 +569,7 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _encode(args: argparse.Namespace) -> int:
-    run = load_run(args.run)
+    run = _load_run(args)
     images = read_images(args.inputs, run.model.config.input_shape, resize=args.resize).images
     codes = encode(run.model, images)
     write_array(codes, args.output, force=args.force)
@@ -554,7 +578,7 @@ def _encode(args: argparse.Namespace) -> int:
 
 
 def _decode(args: argparse.Namespace) -> int:
-    run = load_run(args.run)
+    run = _load_run(args)
     images = decode(run.model, read_codes(args.codes, run.model.config.latent_dim))
     write_images(images, args.output, force=args.force)
     print(f"decoded {len(images):,} codes to {args.output}")
@@ -562,7 +586,7 @@ def _decode(args: argparse.Namespace) -> int:
 
 
 def _sample(args: argparse.Namespace) -> int:
-    run = load_run(args.run)
+    run = _load_run(args)
     if not isinstance(run.model, VariationalAutoencoder):
         raise AekitError(
             f"{args.run} is a {run.model.config.family} run; sample needs one trained with --model vae"
@@ -575,7 +599,7 @@ def _sample(args: argparse.Namespace) -> int:
 
 
 def _manifold(args: argparse.Namespace) -> int:
-    run = load_run(args.run)
+    run = _load_run(args)
     test = load_split(run.dataset, "test")
     images = decode(run.model, manifold_codes(encode(run.model, test.images), args.n))
     refuse_overwrite(args.output, args.force)
@@ -586,7 +610,7 @@ def _manifold(args: argparse.Namespace) -> int:
 
 
 def _interpolate(args: argparse.Namespace) -> int:
-    run = load_run(args.run)
+    run = _load_run(args)
     test = load_split(run.dataset, "test")
     try:
         first, second = (int(part) for part in args.pair.split(","))
@@ -631,7 +655,7 @@ def _compress(args: argparse.Namespace) -> int:
     if args.output.suffix.lower() != ".aez":
         raise AekitError(f"{args.output}: compressed files are named *.aez")
     refuse_overwrite(args.output, args.force)
-    run = load_run(args.run)
+    run = _load_run(args)
     images = read_images(args.inputs, run.model.config.input_shape, resize=args.resize).images
     entropy_model = entropy_model_for(run, args.run, args.step)
     data = compress_images(run, entropy_model, images)
@@ -654,7 +678,7 @@ def _decompress(args: argparse.Namespace) -> int:
         raise AekitError(
             f"{args.file} was made by a run not found under {RUNS_ROOT}/; pass the run folder with --run"
         )
-    run = load_run(folder)
+    run = _load_run(args, folder)
     entropy_model = find_entropy_model(run, folder, header.fingerprint)
     if entropy_model is None:
         raise AekitError(

@@ -360,3 +360,11 @@ def test_resume_refuses_runs_without_a_usable_checkpoint(trained_run, tmp_path, 
     (run / "checkpoint.safetensors").write_bytes(b"garbage")
     code, _, err = run_cli(capsys, "train", "--resume", run)
     assert_clean_failure(code, err, "damaged")
+
+
+def test_device_option_on_every_command_that_runs_the_network(trained_run, tmp_path, capsys):
+    out = tmp_path / "codes.npy"
+    assert run_cli(capsys, "encode", trained_run, "mnist:test", "-o", out, "--device", "auto")[0] == 0
+    if not torch.cuda.is_available():
+        code, _, err = run_cli(capsys, "eval", trained_run, "--device", "cuda")
+        assert_clean_failure(code, err, "no CUDA")
