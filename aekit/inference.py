@@ -46,9 +46,12 @@ def _batched(module: torch.nn.Module, array: np.ndarray, batch_size: int) -> np.
         raise AekitError("nothing to process: the input holds no images or codes")
     module.eval()
     device = next(module.parameters()).device
-    outputs = []
+    output = None
     with torch.inference_mode():
         for start in range(0, len(array), batch_size):
             batch = torch.as_tensor(np.ascontiguousarray(array[start : start + batch_size], dtype=np.float32))
-            outputs.append(module(batch.to(device)).cpu().numpy())
-    return np.concatenate(outputs)
+            result = module(batch.to(device)).cpu().numpy()
+            if output is None:  # one array filled in place: no list of pieces to concatenate
+                output = np.empty((len(array), *result.shape[1:]), dtype=result.dtype)
+            output[start : start + len(result)] = result
+    return output

@@ -282,15 +282,16 @@ def _epoch_batches(train, order: torch.Tensor, first_batch: int, batch_size: int
     """One epoch's batches in ``order``, from batch ``first_batch`` on; each process of a
     distributed ``group`` (rank, world) gets every world-th row of each batch.
 
-    In memory: one gather per epoch, then every batch is a contiguous view (no per-batch
-    copies). Streamed: DataLoader worker processes read the same batches from disk.
+    In memory: each batch is gathered straight into one contiguous tensor. (Gathering the
+    whole epoch at once is no faster and would hold a second copy of the training set.)
+    Streamed: DataLoader worker processes read the same batches from disk.
     """
     rank, world = group
     starts = range(first_batch * batch_size, len(order), batch_size)
     if _in_memory(train):
-        shuffled = train[order.to(device)]
+        order = order.to(device)
         for start in starts:
-            yield shuffled[start : start + batch_size][rank::world]
+            yield train[order[start : start + batch_size][rank::world]]
         return
     chunks = [order[start : start + batch_size][rank::world].tolist() for start in starts]
     workers = min(4, os.cpu_count() or 1)

@@ -1,0 +1,275 @@
+"""Training and inference speed of aekit against its peers, measured side by side in one run.
+
+The tutorial's configuration (dense 784-300-2, Adam 0.0005, batch 256, 20 epochs, validation
+on the 10,000 test images after every epoch) is trained by:
+
+- aekit (`aekit.train.fit`);
+- a plain PyTorch loop, written the straightforward way: a random permutation per epoch,
+  index a batch, forward, backward, `Adam.step()`;
+- Keras (when TensorFlow is installed: `pip install -e '.[bench]'`), the tutorial's model
+  with `model.fit`.
+
+Each peer runs in its own process (so peak memory is its own), one seed after another with
+the peers interleaved, so a noisy machine slows them alike. Then encode + decode of all
+60,000 training images with each. The floor is the run's floating-point operations divided
+by the matrix-multiply rate this machine sustains, measured in the same run.
+
+    python benchmarks/speed.py               # 3 seeds
+    python benchmarks/speed.py --seeds 1     # quicker
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import importlib.util
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+EPOCHS, BATCH, LR, EPS = 20, 256, 0.0005, 1e-7
+PIXELS, HIDDEN, CODE = 784, 300, 2
+N_TRAIN, N_VAL = 60_000, 10_000
+# Multiply-adds of one forward pass: the four dense layers.
+FORWARD_MACS = PIXELS * HIDDEN + HIDDEN * CODE + CODE * HIDDEN + HIDDEN * PIXELS
+
+
+# --- the peers, each run in a child process ---------------------------------------------
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_aekit(seed: int) -> dict:
+    from aekit.datasets import load_dataset
+    from aekit.inference import decode, encode
+    from aekit.models import ModelConfig, build_model
+    from aekit.train import TrainConfig, fit
+
+    train, test = load_dataset("train").images, load_dataset("test").images
+    model = build_model(ModelConfig(), seed=seed)
+    started = time.perf_counter()
+    result = fit(model, train, test, TrainConfig(seed=seed), progress=False)
+    trained, train_rss = time.perf_counter() - started, peak_rss_mb()
+    started = time.perf_counter()
+    decode(model, encode(model, train))
+    return {
+        "train_s": trained,
+        "val_mse": result.val_mse,
+        "infer_s": time.perf_counter() - started,
+        "train_rss_mb": train_rss,
+    }
+
+
+def run_plain(seed: int) -> dict:
+    import torch
+    from torch import nn
+
+    from aekit.datasets import load_dataset
+
+    torch.manual_seed(seed)
+    train = torch.as_tensor(load_dataset("train").images.reshape(N_TRAIN, PIXELS))
+    test = torch.as_tensor(load_dataset("test").images.reshape(N_VAL, PIXELS))
+    encoder = nn.Sequential(
+        nn.Linear(PIXELS, HIDDEN), nn.LeakyReLU(0.3), nn.Linear(HIDDEN, CODE), nn.LeakyReLU(0.3)
+    )
+    decoder = nn.Sequential(
+        nn.Linear(CODE, HIDDEN), nn.LeakyReLU(0.3), nn.Linear(HIDDEN, PIXELS), nn.LeakyReLU(0.3)
+    )
+    for layer in [*encoder, *decoder]:
+        if isinstance(layer, nn.Linear):  # Keras' initialisation, so all three start alike
+            nn.init.xavier_uniform_(layer.weight)
+            nn.init.zeros_(layer.bias)
+    model = nn.Sequential(encoder, decoder)
+    optimizer = torch.optim.Adam(model.parameters(), lr=LR, eps=EPS)
+    loss_fn = nn.MSELoss()
+    started = time.perf_counter()
+    for _ in range(EPOCHS):
+        model.train()
+        permutation = torch.randperm(N_TRAIN)
+        for start in range(0, N_TRAIN, BATCH):
+            batch = train[permutation[start : start + BATCH]]
+            loss = loss_fn(model(batch), batch)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        model.eval()
+        with torch.no_grad():
+            val_mse = loss_fn(model(test), test).item()
+    trained, train_rss = time.perf_counter() - started, peak_rss_mb()
+    started = time.perf_counter()
+    with torch.no_grad():  # keep the reconstructions, as the other peers do
+        torch.cat([decoder(encoder(train[start : start + BATCH])) for start in range(0, N_TRAIN, BATCH)])
+    return {
+        "train_s": trained,
+        "val_mse": val_mse,
+        "infer_s": time.perf_counter() - started,
+        "train_rss_mb": train_rss,
+    }
+
+
+def run_keras(seed: int) -> dict:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+
+    from aekit.datasets import load_dataset
+
+    keras.utils.set_random_seed(seed)
+    train = load_dataset("train").images.reshape(N_TRAIN, PIXELS)
+    test = load_dataset("test").images.reshape(N_VAL, PIXELS)
+    pixels_in = keras.Input((PIXELS,))
+    hidden = keras.layers.LeakyReLU(negative_slope=0.3)(keras.layers.Dense(HIDDEN)(pixels_in))
+    code = keras.layers.LeakyReLU(negative_slope=0.3)(keras.layers.Dense(CODE)(hidden))
+    encoder = keras.Model(pixels_in, code)
+    code_in = keras.Input((CODE,))
+    hidden = keras.layers.LeakyReLU(negative_slope=0.3)(keras.layers.Dense(HIDDEN)(code_in))
+    pixels_out = keras.layers.LeakyReLU(negative_slope=0.3)(keras.layers.Dense(PIXELS)(hidden))
+    decoder = keras.Model(code_in, pixels_out)
+    autoencoder = keras.Model(pixels_in, decoder(encoder(pixels_in)))
+    autoencoder.compile(optimizer=keras.optimizers.Adam(learning_rate=LR), loss="mse")
+    started = time.perf_counter()
+    history = autoencoder.fit(
+        train, train, epochs=EPOCHS, batch_size=BATCH, shuffle=True, validation_data=(test, test), verbose=0
+    )
+    trained = time.perf_counter() - started
+    started = time.perf_counter()
+    decoder.predict(encoder.predict(train, verbose=0), verbose=0)  # predict's defaults, as users call it
+    return {
+        "train_s": trained,
+        "val_mse": history.history["val_loss"][-1],
+        "infer_s": time.perf_counter() - started,
+    }
+
+
+def run_matmul(_seed: int) -> dict:
+    """The sustained float32 matrix-multiply rate: the best of several 2-second runs."""
+    import torch
+
+    size = 1024
+    a, b = torch.rand(size, size), torch.rand(size, size)
+    torch.mm(a, b)
+    best = 0.0
+    for _ in range(3):
+        count, started = 0, time.perf_counter()
+        while time.perf_counter() - started < 2.0:
+            torch.mm(a, b)
+            count += 1
+        best = max(best, 2 * size**3 * count / (time.perf_counter() - started))
+    return {"flops_per_s": best}
+
+
+PEERS = {"aekit": run_aekit, "plain PyTorch loop": run_plain, "Keras": run_keras, "matmul": run_matmul}
+
+
+# --- the driver ---------------------------------------------------------------------------
+
+
+def measure(peer: str, seed: int) -> dict:
+    """Run ``peer`` in a fresh process; its result plus its peak resident memory."""
+    done = subprocess.run(
+        [sys.executable, __file__, "--worker", peer, "--seed", str(seed)], capture_output=True, text=True
+    )
+    if done.returncode:
+        raise SystemExit(f"{peer} failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def keras_available() -> bool:
+    return importlib.util.find_spec("tensorflow") is not None
+
+
+def machine() -> str:
+    """CPU model, core count and library versions, for the record."""
+    import torch
+
+    model = platform.processor() or "unknown CPU"
+    if os.path.exists("/proc/cpuinfo"):
+        names = [
+            line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")
+        ]
+        model = names[0] if names else model
+    versions = [
+        f"Python {platform.python_version()}",
+        f"torch {torch.__version__}",
+        f"numpy {np.__version__}",
+    ]
+    for distribution in ("tensorflow-cpu", "tensorflow", "keras"):
+        try:
+            versions.append(f"{distribution} {importlib.metadata.version(distribution)}")
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return f"{model}, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads; {', '.join(versions)}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=3, help="training runs per peer (default: 3)")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        result = PEERS[args.worker](args.seed)
+        result["peak_rss_mb"] = peak_rss_mb()
+        print(json.dumps(result))
+        return
+
+    peers = ["aekit", "plain PyTorch loop"] + (["Keras"] if keras_available() else [])
+    print(machine())
+    if "Keras" not in peers:
+        print("(TensorFlow is not installed: no Keras row; pip install -e '.[bench]' adds it)")
+    rate = measure("matmul", 0)["flops_per_s"]
+    runs = {peer: [] for peer in peers}
+    for seed in range(args.seeds):
+        for peer in peers:
+            runs[peer].append(measure(peer, seed))
+            print(f"  seed {seed} {peer}: {runs[peer][-1]}", flush=True)
+    rate = max(rate, measure("matmul", 0)["flops_per_s"])
+
+    # Training multiplies each batch three times per layer (forward, weight gradient, input
+    # gradient), except that the first layer's input needs no gradient; validation is forward.
+    train_flops = EPOCHS * (N_TRAIN * 2 * (3 * FORWARD_MACS - PIXELS * HIDDEN) + N_VAL * 2 * FORWARD_MACS)
+    infer_flops = N_TRAIN * 2 * FORWARD_MACS
+    floor_train, floor_infer = train_flops / rate, infer_flops / rate
+    print(
+        f"\nfloor: training {train_flops / 1e12:.3f} TFLOP (20 x (60,000 x 2 x (3 x {FORWARD_MACS:,} - "
+        f"{PIXELS * HIDDEN:,}) + 10,000 x 2 x {FORWARD_MACS:,})), inference {infer_flops / 1e9:.1f} GFLOP "
+        f"(60,000 x 2 x {FORWARD_MACS:,});\nsustained matmul rate {rate / 1e9:.1f} GFLOP/s "
+        f"(1024x1024 float32): floors {floor_train:.1f} s and {floor_infer:.2f} s"
+    )
+    print(
+        "\n| peer | train s (median) | val MSE (mean) | encode+decode s (median) "
+        "| peak RSS MB, training | peak RSS MB, all |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    summary = {}
+    for peer in peers:
+        train_s = statistics.median(r["train_s"] for r in runs[peer])
+        infer_s = statistics.median(r["infer_s"] for r in runs[peer])
+        mse = statistics.mean(r["val_mse"] for r in runs[peer])
+        train_rss = max(r["train_rss_mb"] for r in runs[peer])
+        rss = max(r["peak_rss_mb"] for r in runs[peer])
+        summary[peer] = (train_s, infer_s)
+        print(f"| {peer} | {train_s:.1f} | {mse:.5f} | {infer_s:.3f} | {train_rss:.0f} | {rss:.0f} |")
+    print(f"| floor | {floor_train:.1f} | | {floor_infer:.3f} | | |")
+    ours_train, ours_infer = summary["aekit"]
+    print()
+    for peer in peers[1:]:
+        print(
+            f"{peer} / aekit: training {summary[peer][0] / ours_train:.2f}x, "
+            f"encode+decode {summary[peer][1] / ours_infer:.2f}x"
+        )
+    ratios = f"training {ours_train / floor_train:.2f}x, encode+decode {ours_infer / floor_infer:.2f}x"
+    print(f"aekit / floor: {ratios}")
+
+
+if __name__ == "__main__":
+    main()
