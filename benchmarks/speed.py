@@ -140,13 +140,14 @@ def run_keras(seed: int) -> dict:
     history = autoencoder.fit(
         train, train, epochs=EPOCHS, batch_size=BATCH, shuffle=True, validation_data=(test, test), verbose=0
     )
-    trained = time.perf_counter() - started
+    trained, train_rss = time.perf_counter() - started, peak_rss_mb()
     started = time.perf_counter()
     decoder.predict(encoder.predict(train, verbose=0), verbose=0)  # predict's defaults, as users call it
     return {
         "train_s": trained,
         "val_mse": history.history["val_loss"][-1],
         "infer_s": time.perf_counter() - started,
+        "train_rss_mb": train_rss,
     }
 
 
