@@ -175,7 +175,10 @@ def fit(
         for index, batch in zip(range(first_batch, steps), batches, strict=True):
             loss = step_loss(corrupt(batch, config.noise, sampler), batch, sampler)
             loss_value = loss.item()
-            diverged, stop = _agree([not math.isfinite(loss_value), False], world)
+            # One exchange per step tells every process whether any diverged or was asked to stop.
+            diverged, stop = _agree(
+                [not math.isfinite(loss_value), bool(should_stop and should_stop())], world
+            )
             if diverged:
                 bar.close()
                 model.load_state_dict(last_good)
@@ -193,7 +196,7 @@ def fit(
             total += loss_value * len(batch)
             bar.update(1)
             bar.set_postfix(loss=f"{loss_value:.4f}", refresh=False)
-            if should_stop is not None and _agree([should_stop()], world)[0]:
+            if stop:
                 bar.close()
                 if on_checkpoint is not None:
                     on_checkpoint(checkpoint(epoch - 1, index + 1, epoch_shuffler_state))
