@@ -147,3 +147,17 @@ def test_fashion_mnist_and_kmnist_are_registered():
     assert {"mnist", "fashion-mnist", "kmnist"} <= set(DATASETS)
     for name in ("fashion-mnist", "kmnist"):
         assert len(DATASETS[name].gz_md5) == 4 and DATASETS[name].mirrors
+
+
+def test_md5_datasets_download_and_verify_like_mnist(tmp_path, monkeypatch, fake):
+    _, raw, arrays = fake
+    mirror = tmp_path / "mirror"
+    published = md5_spec(raw, mirror)
+    spec = IdxDataset(published.name, published.splits, (mirror.as_uri() + "/",), gz_md5=published.gz_md5)
+    monkeypatch.delenv(DATA_DIR_VARIABLE, raising=False)
+    np.testing.assert_array_equal(load_dataset("train", spec).labels, arrays["tr-lab"])
+    assert (cache_dir(spec) / "tr-img.gz").read_bytes() == (mirror / "tr-img.gz").read_bytes()
+    # A mirror serving other bytes is not used.
+    tampered = IdxDataset("tampered", spec.splits, spec.mirrors, gz_md5={k: "0" * 32 for k in spec.gz_md5})
+    with pytest.raises(AekitError, match="could not be downloaded"):
+        load_dataset("train", tampered)
