@@ -467,18 +467,23 @@ def _train(args: argparse.Namespace) -> int:
                 flush=True,
             )
 
-        with _stop_on_signals() as stop:
-            run, stopped = train_run(
-                model_config,
-                train_config,
-                folder,
-                dataset=dataset,
-                limit=limit,
-                progress=rank == 0 and sys.stderr.isatty(),
-                on_epoch=report,
-                resume=args.resume is not None,
-                should_stop=stop.is_set,
-            )
+        try:
+            with _stop_on_signals() as stop:
+                run, stopped = train_run(
+                    model_config,
+                    train_config,
+                    folder,
+                    dataset=dataset,
+                    limit=limit,
+                    progress=rank == 0 and sys.stderr.isatty(),
+                    on_epoch=report,
+                    resume=args.resume is not None,
+                    should_stop=stop.is_set,
+                )
+        except AekitError:
+            if rank == 0 and folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()  # a failure before anything was written leaves no empty run behind
+            raise
     if run is None:
         if rank == 0:
             print(

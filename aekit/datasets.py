@@ -201,9 +201,11 @@ def _verified_array(dataset: IdxDataset, name: str, magic: int, download: bool) 
             return parse_idx(fetched, name, magic)
     wanted = ", ".join(dataset.files)
     where = ", ".join(str(d) for d in search_dirs(dataset))
+    forms = "raw or .gz" if dataset.sha256 else "the published .gz files"
+    folder = "a folder" if dataset.name == MNIST.name else f"a subfolder {dataset.name}/ of a folder"
     raise AekitError(
         f"{dataset.name} file {name} not found in {where} and could not be downloaded; "
-        f"put the four files ({wanted}, raw or .gz) in a folder and set {DATA_DIR_VARIABLE} to it"
+        f"put the four files ({wanted}, {forms}) in {folder} and set {DATA_DIR_VARIABLE} to that folder"
     )
 
 

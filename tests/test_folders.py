@@ -113,3 +113,12 @@ def test_streamed_images_index_like_an_array(tmp_path):
     assert isinstance(streamed, folders.StreamedImages) and streamed.shape == in_memory.shape
     np.testing.assert_array_equal(streamed[2:5], in_memory[2:5])
     np.testing.assert_array_equal(streamed[np.array([4, 0])], in_memory[[4, 0]])
+
+
+def test_a_failed_training_leaves_no_empty_run_folder(tmp_path, capsys):
+    pics = make_images(tmp_path / "pics", count=6)
+    (pics / "zz-broken.png").write_bytes(b"\x89PNG not really")
+    run = tmp_path / "run"
+    assert main(["train", "--dataset", str(pics), "--image-size", "8", "--out", str(run)]) == 2
+    assert "zz-broken.png" in capsys.readouterr().err
+    assert not run.exists()
