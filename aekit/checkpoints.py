@@ -39,7 +39,8 @@ class Checkpoint:
     """The state of a training run after ``epoch`` whole epochs and ``batch`` more batches.
 
     ``shuffler`` is the shuffling generator's state at the start of the unfinished epoch, so
-    its order can be drawn again; ``sampler`` is the noise generator's state now.
+    its order can be drawn again; ``samplers`` holds each process's noise-generator state now
+    (one entry per process of a torchrun job, in rank order).
     """
 
     epoch: int
@@ -48,7 +49,7 @@ class Checkpoint:
     optimizer: dict
     scheduler: dict | None
     shuffler: torch.Tensor
-    sampler: torch.Tensor
+    samplers: list[torch.Tensor]
     running_loss: float = 0.0
     train_seconds: float = 0.0
     history: list[EpochRecord] = field(default_factory=list)
@@ -61,7 +62,8 @@ def save_checkpoint(checkpoint: Checkpoint, path: str | Path) -> None:
         for key, value in state.items():
             tensors[f"optimizer.{index}.{key}"] = value.detach().cpu().contiguous()
     tensors["rng.shuffler"] = checkpoint.shuffler
-    tensors["rng.sampler"] = checkpoint.sampler
+    for rank, state in enumerate(checkpoint.samplers):
+        tensors[f"rng.sampler.{rank}"] = state
     metadata = {
         "sha256": _digest(tensors),
         "epoch": checkpoint.epoch,
@@ -104,7 +106,7 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
             optimizer={"state": state, "param_groups": groups},
             scheduler=metadata["scheduler"],
             shuffler=tensors["rng.shuffler"],
-            sampler=tensors["rng.sampler"],
+            samplers=[tensors[f"rng.sampler.{rank}"] for rank in range(_count(tensors, "rng.sampler."))],
             running_loss=float(metadata["running_loss"]),
             train_seconds=float(metadata["train_seconds"]),
             history=[EpochRecord(**record) for record in metadata["history"]],
@@ -120,3 +122,10 @@ def _digest(tensors: dict[str, torch.Tensor]) -> str:
         digest.update(name.encode())
         digest.update(tensors[name].reshape(-1).contiguous().view(torch.uint8).numpy().tobytes())
     return digest.hexdigest()
+
+
+def _count(tensors: dict[str, torch.Tensor], prefix: str) -> int:
+    count = sum(1 for name in tensors if name.startswith(prefix))
+    if count == 0:
+        raise ValueError(f"no {prefix}* tensors")
+    return count

@@ -139,7 +139,11 @@ def fit(
         if scheduler is not None and resume.scheduler is not None:
             scheduler.load_state_dict(resume.scheduler)
         shuffler.set_state(resume.shuffler)
-        sampler.set_state(resume.sampler)
+        if len(resume.samplers) != world:
+            raise AekitError(
+                f"the checkpoint was saved by {len(resume.samplers)} process(es); resume it with as many"
+            )
+        sampler.set_state(resume.samplers[rank])
         result.history = list(resume.history)
         first_epoch, first_batch = resume.epoch + 1, resume.batch
         total, earlier_seconds = resume.running_loss, resume.train_seconds
@@ -154,7 +158,7 @@ def fit(
             optimizer=copy.deepcopy(optimizer.state_dict()),
             scheduler=None if scheduler is None else scheduler.state_dict(),
             shuffler=shuffler_state,
-            sampler=sampler.get_state(),
+            samplers=_gather(sampler.get_state(), world),
             running_loss=total,
             train_seconds=time.perf_counter() - started,
             history=list(result.history),
@@ -252,6 +256,15 @@ def rank_and_world() -> tuple[int, int]:
     if dist.is_available() and dist.is_initialized():
         return dist.get_rank(), dist.get_world_size()
     return 0, 1
+
+
+def _gather(state: torch.Tensor, world: int) -> list[torch.Tensor]:
+    """Every process's copy of ``state`` (a generator state), in rank order."""
+    if world == 1:
+        return [state]
+    states = [torch.empty_like(state) for _ in range(world)]
+    dist.all_gather(states, state)
+    return states
 
 
 def _agree(flags: list[bool], world: int) -> list[bool]:
