@@ -177,22 +177,16 @@ def entropy_model_path(run_folder: Path, model: Autoencoder, entropy_model: Entr
     return run_folder / ENTROPY_FOLDER / f"{fingerprint(model, entropy_model).hex()}.json"
 
 
-def stored_entropy_models(run_folder: Path) -> list[EntropyModel]:
-    """Every readable entropy model saved in ``run_folder``."""
-    models = []
+def entropy_model_for(run: Run, run_folder: Path, step: float) -> EntropyModel:
+    """The run's entropy model at ``step``: loaded if stored for these weights, else fitted on
+    the run's training set and stored in ``run_folder/entropy/`` for later compress and
+    decompress calls. (Tables left by an earlier run in a reused folder are not used.)"""
     for path in sorted((run_folder / ENTROPY_FOLDER).glob("*.json")):
         try:
-            models.append(EntropyModel.from_json(path.read_text()))
+            candidate = EntropyModel.from_json(path.read_text())
         except (ValueError, KeyError, TypeError, UnicodeDecodeError):
             continue
-    return models
-
-
-def entropy_model_for(run: Run, run_folder: Path, step: float, progress: bool = False) -> EntropyModel:
-    """The run's entropy model at ``step``: loaded if stored, else fitted on the run's training
-    set and stored in ``run_folder/entropy/`` for every later compress and decompress."""
-    for candidate in stored_entropy_models(run_folder):
-        if candidate.step == step:
+        if candidate.step == step and path.stem == fingerprint(run.model, candidate).hex():
             return candidate
     training = load_split(run.dataset, "train")
     model = fit_entropy_model(encode(run.model, training.images), step)

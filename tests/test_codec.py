@@ -120,3 +120,17 @@ def test_fuzz_never_crashes(codec, attack):
         assert "\n" not in str(error)
     else:
         assert images.shape[1:] == (1, 28, 28) and np.isfinite(images).all()
+
+
+def test_tables_of_other_weights_in_a_reused_run_folder_are_not_used(tmp_path, require_mnist):
+    from aekit.codec import entropy_model_for, fingerprint
+
+    first, second = (Run(model=build_model(ModelConfig(latent_dim=4, hidden=16), seed=s)) for s in (0, 1))
+    fitted = entropy_model_for(first, tmp_path, 0.5)
+    assert entropy_model_for(first, tmp_path, 0.5) == fitted  # stored, then reused
+    refitted = entropy_model_for(second, tmp_path, 0.5)  # e.g. after 'aekit train --force' into the folder
+    assert refitted != fitted
+    names = sorted(p.stem for p in (tmp_path / "entropy").glob("*.json"))
+    assert names == sorted(
+        [fingerprint(first.model, fitted).hex(), fingerprint(second.model, refitted).hex()]
+    )
