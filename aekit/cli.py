@@ -48,6 +48,11 @@ examples:
   aekit eval runs/d8                  {"mse": ..., "psnr": ..., "n": 10000}
   aekit encode runs/d8 mnist:test -o codes.npy
   aekit decode runs/d8 codes.npy -o decoded/     (a folder of PNGs, or a .npy file)
+  aekit train --model conv --latent-dim 64 --hidden 24 --quantize --rate-weight 0.01 --out runs/q
+  aekit compress runs/q mnist:test -o test.aez    about 19 bytes a digit
+  aekit decompress test.aez -o restored/
+  aekit train --resume runs/q                     continue after Ctrl-C or SIGTERM
+  torchrun --nproc-per-node 2 -m aekit train ...  several processes (or machines)
 
 data: MNIST is read from $AEKIT_DATA_DIR, then ~/.cache/aekit/mnist, else downloaded there.
 """
@@ -110,12 +115,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser(
         "train",
-        help="train a model on MNIST and save it as a run folder",
-        description="Train an autoencoder on MNIST. The defaults reproduce the tutorial: a dense "
+        help="train a model (on MNIST unless --dataset says otherwise) and save it as a run folder",
+        description="Train an autoencoder on MNIST, Fashion-MNIST, KMNIST or a folder of your own "
+        "images (--dataset). The defaults reproduce the tutorial: a dense "
         "784-300-2 network, MSE loss, Adam with learning rate 0.0005, 20 epochs of batch 256. "
         "Other families (--model) bring their own best defaults; options given override them. "
         "The folder receives config.json, model.safetensors, metrics.json, reconstructions.png, "
-        "latent.png and loss.png.",
+        "latent.png and loss.png, and checkpoint.safetensors after every epoch (see --resume).",
     )
     train.add_argument(
         "--latent-dim",
