@@ -95,7 +95,11 @@ def test_a_file_from_another_model_is_refused(codec):
         decompress_images(other_run, other_entropy, data)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(
     st.one_of(
         st.binary(max_size=200),
