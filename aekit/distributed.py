@@ -8,6 +8,7 @@ GPUs) and :func:`aekit.train.fit` does the rest. Without those variables nothing
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 from collections.abc import Iterator
 
@@ -48,7 +49,13 @@ def process_group(device: str) -> Iterator[tuple[int, int]]:
     dist.init_process_group(backend=backend)
     try:
         yield dist.get_rank(), dist.get_world_size()
+        # Leave together: a process that tears down its connections while rank 0 is still
+        # writing the run's files can make gloo abort the process.
+        dist.barrier()
     finally:
+        # DistributedDataParallel wrappers sit in reference cycles; collect them while their
+        # process group still exists, not during interpreter shutdown after it is destroyed.
+        gc.collect()
         dist.destroy_process_group()
 
 
