@@ -20,8 +20,8 @@ from tqdm.auto import tqdm
 
 from .datasets import DATASETS, ImageSet, load_dataset
 from .errors import AekitError
+from .imageio import IMAGE_SUFFIXES, channel_count, pixels_chw
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 # Refuse images larger than this before decoding them: a small file can declare a huge
 # image (a "decompression bomb") and exhaust memory.
 MAX_PIXELS = 50_000_000
@@ -77,7 +77,7 @@ def folder_dataset(
     if image_size is None or channels is None:
         with _open(files[0]) as first:
             image_size = image_size or min(first.size)
-            channels = channels or (1 if first.mode in ("1", "L", "LA", "I", "I;16", "F") else 3)
+            channels = channels or channel_count(first)
     if image_size < 1:
         raise AekitError(f"--image-size must be positive (got {image_size})")
     return FolderDataset(str(path), image_size, channels, val_fraction, skip_bad, stream)
@@ -195,7 +195,9 @@ def _read(path: Path, spec: FolderDataset) -> np.ndarray | None:
     try:
         with _open(path) as image:
             image.load()
-            square = _centre_square(image.convert("L" if spec.channels == 1 else "RGB"), spec.image_size)
+            # Convert before scaling: LANCZOS needs true gray or RGB values, not palette indices.
+            converted = image.convert("L" if spec.channels == 1 else "RGB")
+            pixels = pixels_chw(_centre_square(converted, spec.image_size), spec.channels)
     except (AekitError, OSError) as exc:
         if not spec.skip_bad:
             raise AekitError(
@@ -203,10 +205,7 @@ def _read(path: Path, spec: FolderDataset) -> np.ndarray | None:
             ) from None
         warnings.warn(f"skipping {path}: {exc}", stacklevel=2)
         return None
-    pixels = np.asarray(square, dtype=np.float32) / np.float32(255.0)
-    # Contiguous (C, H, W): a transposed view would make stacked batches channels-last in
-    # memory, and PyTorch would pick other (slightly differently rounding) conv kernels.
-    return np.ascontiguousarray(pixels[None] if spec.channels == 1 else pixels.transpose(2, 0, 1))
+    return pixels
 
 
 def _centre_square(image: Image.Image, size: int) -> Image.Image:

@@ -164,8 +164,7 @@ def _read_image_file(path: Path, shape: tuple[int, int, int], resize: bool) -> n
             image.load()
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
         raise AekitError(f"{path} is not a readable image ({exc})") from None
-    has_color = image.mode not in ("1", "L", "LA", "I", "I;16", "F")
-    found_channels = 3 if has_color else 1
+    found_channels = channel_count(image)
     if (found_channels, image.height, image.width) != (channels, height, width):
         if not resize:
             raise AekitError(
@@ -173,6 +172,17 @@ def _read_image_file(path: Path, shape: tuple[int, int, int], resize: bool) -> n
                 f"{width}x{height} with {channels} (pass --resize to convert)"
             )
         image = image.resize((width, height), Image.Resampling.LANCZOS)
-    image = image.convert("L" if channels == 1 else "RGB")
-    pixels = np.asarray(image, dtype=np.float32) / np.float32(255.0)
+    return pixels_chw(image, channels)
+
+
+def channel_count(image: Image.Image) -> int:
+    """1 for a grayscale image (of any bit depth), 3 for anything with colour."""
+    return 1 if image.mode in ("1", "L", "LA", "I", "I;16", "F") else 3
+
+
+def pixels_chw(image: Image.Image, channels: int) -> np.ndarray:
+    """An image as float32 (channels, H, W) in [0, 1], converted to gray (1) or RGB (3)."""
+    pixels = np.asarray(image.convert("L" if channels == 1 else "RGB"), dtype=np.float32) / np.float32(255.0)
+    # Contiguous (C, H, W): a transposed view would make stacked batches channels-last in
+    # memory, and PyTorch would pick other (slightly differently rounding) conv kernels.
     return np.ascontiguousarray(pixels[None] if channels == 1 else pixels.transpose(2, 0, 1))
