@@ -115,13 +115,20 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         raise AekitError(f"{path} is damaged ({exc}); it cannot be resumed: start the run again") from None
 
 
-def _digest(tensors: dict[str, torch.Tensor]) -> str:
-    # safetensors checks the layout but not the values; a flipped bit in a weight would load.
+def tensor_digest(tensors: dict[str, torch.Tensor]) -> hashlib._Hash:
+    """SHA-256 over every tensor in name order: each name in UTF-8, then its values'
+    little-endian bytes. Used to check checkpoints and to fingerprint models in .aez files."""
     digest = hashlib.sha256()
     for name in sorted(tensors):
+        values = tensors[name].detach().cpu().contiguous().numpy()
         digest.update(name.encode())
-        digest.update(tensors[name].reshape(-1).contiguous().view(torch.uint8).numpy().tobytes())
-    return digest.hexdigest()
+        digest.update(values.astype(values.dtype.newbyteorder("<"), copy=False).tobytes())
+    return digest
+
+
+def _digest(tensors: dict[str, torch.Tensor]) -> str:
+    # safetensors checks the layout but not the values; a flipped bit in a weight would load.
+    return tensor_digest(tensors).hexdigest()
 
 
 def _count(tensors: dict[str, torch.Tensor], prefix: str) -> int:

@@ -8,7 +8,6 @@ length before allocating anything, so a damaged or hostile file is a clear error
 
 from __future__ import annotations
 
-import hashlib
 import struct
 import zlib
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .checkpoints import tensor_digest
 from .entropy import EntropyModel, decode_symbols, encode_symbols, fit_entropy_model
 from .errors import AekitError
 from .fileio import atomic_write_text
@@ -52,10 +52,7 @@ class Header:
 
 def fingerprint(model: Autoencoder, entropy_model: EntropyModel) -> bytes:
     """16 bytes that change if any weight or any probability table changes."""
-    digest = hashlib.sha256()
-    for name, tensor in sorted(model.state_dict().items()):
-        digest.update(name.encode())
-        digest.update(tensor.detach().cpu().contiguous().numpy().astype("<f4").tobytes())
+    digest = tensor_digest(model.state_dict())  # the weights are float32: see docs/aez-format.md
     digest.update(entropy_model.to_json().encode())
     return digest.digest()[:FINGERPRINT_BYTES]
 
