@@ -175,12 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="continue RUN from its checkpoint with RUN's own settings (other options are ignored); "
         "training saves a checkpoint every epoch and on Ctrl-C or SIGTERM",
     )
-    train.add_argument(
-        "--device",
-        default="cpu",
-        choices=("cpu", "cuda", "auto"),
-        help="where to train; auto picks CUDA when present (default: %(default)s)",
-    )
+    _add_device(train)
     train.set_defaults(handler=_train)
 
     summary = commands.add_parser(
@@ -516,7 +511,8 @@ def _training_data(args: argparse.Namespace) -> tuple[str | dict, tuple[int, int
     if args.dataset in DATASETS:
         if args.image_size or args.channels or args.skip_bad or args.stream:
             raise AekitError(
-                "--image-size, --channels and --skip-bad apply to image folders, not to " + args.dataset
+                "--image-size, --channels, --skip-bad and --stream apply to image folders, not to "
+                + args.dataset
             )
         return args.dataset, (1, 28, 28)
     if not Path(args.dataset).exists():

@@ -39,19 +39,19 @@ def objective(
     :func:`rate_bits` per pixel times ``rate_weight``, keeps the codes from simply growing
     until the noise no longer matters.
     """
-    if isinstance(model, VariationalAutoencoder) and not quantize:
+    if quantize:
+        codes = model.encoder(inputs)
+        rounding = torch.rand(codes.shape, generator=generator, device="cpu").to(codes.device) - 0.5
+        reconstruction = F.mse_loss(model.decoder(codes + rounding), targets)
+        return reconstruction + rate_weight * rate_bits(codes) / targets[0].numel()
+    if isinstance(model, VariationalAutoencoder):
         mean, log_var = model.encoder.distribution(inputs)
         epsilon = torch.randn(mean.shape, generator=generator, device="cpu").to(mean.device)
         codes = mean + torch.exp(0.5 * log_var) * epsilon
         reconstruction = F.mse_loss(model.decoder(codes), targets)
         kl = -0.5 * torch.sum(1 + log_var - mean.square() - log_var.exp(), dim=1).mean()
         return reconstruction + kl_weight * kl / targets[0].numel()
-    if not quantize:
-        return F.mse_loss(model(inputs), targets)
-    codes = model.encoder(inputs)
-    rounding = torch.rand(codes.shape, generator=generator, device="cpu").to(codes.device) - 0.5
-    reconstruction = F.mse_loss(model.decoder(codes + rounding), targets)
-    return reconstruction + rate_weight * rate_bits(codes) / targets[0].numel()
+    return F.mse_loss(model(inputs), targets)
 
 
 def rate_bits(codes: torch.Tensor) -> torch.Tensor:

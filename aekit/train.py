@@ -150,11 +150,11 @@ def fit(
     last_good = copy.deepcopy(model.state_dict())
     started = time.perf_counter() - earlier_seconds
 
-    def checkpoint(epoch: int, batch: int, shuffler_state: torch.Tensor) -> Checkpoint:
+    def checkpoint(epoch: int, batch: int, shuffler_state: torch.Tensor, weights: dict) -> Checkpoint:
         return Checkpoint(
             epoch=epoch,
             batch=batch,
-            model=copy.deepcopy(model.state_dict()),
+            model=weights,
             optimizer=copy.deepcopy(optimizer.state_dict()),
             scheduler=None if scheduler is None else scheduler.state_dict(),
             shuffler=shuffler_state,
@@ -203,7 +203,8 @@ def fit(
             if stop:
                 bar.close()
                 if on_checkpoint is not None:
-                    on_checkpoint(checkpoint(epoch - 1, index + 1, epoch_shuffler_state))
+                    weights = copy.deepcopy(model.state_dict())
+                    on_checkpoint(checkpoint(epoch - 1, index + 1, epoch_shuffler_state, weights))
                 result.stopped = f"interrupted in epoch {epoch}"
                 result.interrupted = True
                 result.train_seconds = time.perf_counter() - started
@@ -222,7 +223,8 @@ def fit(
         if on_epoch is not None:
             on_epoch(record)
         if on_checkpoint is not None:
-            on_checkpoint(checkpoint(epoch, 0, shuffler.get_state()))
+            # last_good is this epoch's copy of the weights, never changed in place: share it.
+            on_checkpoint(checkpoint(epoch, 0, shuffler.get_state(), last_good))
 
     result.train_seconds = time.perf_counter() - started
     return result
