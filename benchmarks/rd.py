@@ -64,6 +64,7 @@ def row(codec, setting, total_bytes, originals, restored, seconds_in, seconds_ou
 def aekit_rows(spec: str, test: np.ndarray) -> list[dict]:
     folder, _, steps = spec.partition(":")
     run = load_run(folder)
+    codes = encode(run.model, test)  # for the predicted sizes; the same at every step
     rows = []
     for step in [float(s) for s in (steps or "1").split(",")]:
         entropy_model = entropy_model_for(run, Path(folder), step)  # fitted once, outside the timing
@@ -75,7 +76,7 @@ def aekit_rows(spec: str, test: np.ndarray) -> list[dict]:
             restored = decompress_images(run, entropy_model, path.read_bytes())
             finished = time.perf_counter()
             size = path.stat().st_size
-        symbols = entropy_model.symbols(encode(run.model, test))
+        symbols = entropy_model.symbols(codes)
         predicted = entropy_model.bits(symbols) / 8 + FRAMING_BYTES
         name = f"aekit {run.model.config.family}-{run.model.config.latent_dim}"
         rows.append(
