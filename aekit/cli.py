@@ -34,6 +34,7 @@ from .models import ModelConfig, build_model, model_families
 from .models.vae import VariationalAutoencoder
 from .pipeline import make_configs, train_run
 from .plots import image_grid_figure, save_png
+from .precision import PRECISIONS
 from .report import write_report
 from .runs import RUNS_ROOT, load_config, load_run, prepare_run_dir
 from .summary import summarize
@@ -405,6 +406,12 @@ def _add_training_options(parser: argparse.ArgumentParser) -> None:
         type=_non_negative_float,
         help="with --quantize: how much smaller files matter against quality (default: 0; try 0.01-0.3)",
     )
+    add(
+        "--precision",
+        choices=list(PRECISIONS),
+        help="bfloat16: matrix products in half the bits, about twice as fast on CPUs that have "
+        "bfloat16 instructions (AVX512-BF16, AMX); weights stay float32 (default: float32)",
+    )
     add("--seed", type=int, help="same seed, same machine: same weights bit for bit (default: 0)")
     add("--limit", type=_positive_int, help="train on the first N training images only, for a quick trial")
 
@@ -420,6 +427,7 @@ def _training_overrides(args: argparse.Namespace) -> dict:
         "kl_weight",
         "quantize",
         "rate_weight",
+        "precision",
         "seed",
     )
     return {name: getattr(args, name) for name in names}

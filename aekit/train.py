@@ -21,6 +21,7 @@ from .checkpoints import Checkpoint, EpochRecord
 from .errors import AekitError
 from .losses import corrupt, objective
 from .models import Autoencoder
+from .precision import autocast, check_precision
 
 SCHEDULES = ("constant", "cosine")
 
@@ -43,6 +44,7 @@ class TrainConfig:
     quantize: bool = False
     rate_weight: float = 0.0
     device: str = "cpu"
+    precision: str = "float32"  # or "bfloat16": opt-in mixed precision, see aekit.precision
 
     def validate(self) -> None:
         if self.epochs < 1:
@@ -59,6 +61,7 @@ class TrainConfig:
             raise AekitError(f"--kl-weight must be 0 or more (got {self.kl_weight})")
         if not (0 <= self.rate_weight < math.inf):
             raise AekitError(f"--rate-weight must be 0 or more (got {self.rate_weight})")
+        check_precision(self.precision)
         if self.rate_weight and not self.quantize:
             raise AekitError("--rate-weight only applies with --quantize; add --quantize")
 
@@ -177,7 +180,8 @@ def fit(
         )
         batches = _epoch_batches(train, order, first_batch, config.batch_size, (rank, world), device)
         for index, batch in zip(range(first_batch, steps), batches, strict=True):
-            loss = step_loss(corrupt(batch, config.noise, sampler), batch, sampler)
+            with autocast(device, config.precision):
+                loss = step_loss(corrupt(batch, config.noise, sampler), batch, sampler)
             loss_value = loss.item()
             # One exchange per step tells every process whether any diverged or was asked to stop.
             diverged, stop = _agree(

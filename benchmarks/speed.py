@@ -37,6 +37,7 @@ import numpy as np
 EPOCHS, BATCH, LR, EPS = 20, 256, 0.0005, 1e-7
 PIXELS, HIDDEN, CODE = 784, 300, 2
 N_TRAIN, N_VAL = 60_000, 10_000
+CONV_EPOCHS = 1  # the conv family's epochs take ~35 s here: one per run says enough
 # Multiply-adds of one forward pass: the four dense layers.
 FORWARD_MACS = PIXELS * HIDDEN + HIDDEN * CODE + CODE * HIDDEN + HIDDEN * PIXELS
 
@@ -49,7 +50,7 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_aekit(seed: int) -> dict:
+def run_aekit(seed: int, precision: str = "float32") -> dict:
     from aekit.datasets import load_dataset
     from aekit.inference import decode, encode
     from aekit.models import ModelConfig, build_model
@@ -58,10 +59,10 @@ def run_aekit(seed: int) -> dict:
     train, test = load_dataset("train").images, load_dataset("test").images
     model = build_model(ModelConfig(), seed=seed)
     started = time.perf_counter()
-    result = fit(model, train, test, TrainConfig(seed=seed), progress=False)
+    result = fit(model, train, test, TrainConfig(seed=seed, precision=precision), progress=False)
     trained, train_rss = time.perf_counter() - started, peak_rss_mb()
     started = time.perf_counter()
-    decode(model, encode(model, train))
+    decode(model, encode(model, train, precision=precision), precision=precision)
     return {
         "train_s": trained,
         "val_mse": result.val_mse,
@@ -151,24 +152,129 @@ def run_keras(seed: int) -> dict:
     }
 
 
+def run_conv_aekit(seed: int, precision: str = "float32") -> dict:
+    """One epoch of the conv family's recipe (2-number code) through aekit, then inference."""
+    from aekit.datasets import load_dataset
+    from aekit.inference import decode, encode
+    from aekit.models import build_model
+    from aekit.pipeline import make_configs
+    from aekit.train import fit
+
+    train, test = load_dataset("train").images, load_dataset("test").images
+    model_config, train_config = make_configs("conv", 2, epochs=CONV_EPOCHS, seed=seed, precision=precision)
+    train_config.schedule = "constant"  # the plain loop has no schedule; the cost is the same
+    model = build_model(model_config, seed=seed)
+    started = time.perf_counter()
+    result = fit(model, train, test, train_config, progress=False)
+    trained, train_rss = time.perf_counter() - started, peak_rss_mb()
+    started = time.perf_counter()
+    decode(model, encode(model, train, precision=precision), precision=precision)
+    return {
+        "train_s": trained,
+        "val_mse": result.val_mse,
+        "infer_s": time.perf_counter() - started,
+        "train_rss_mb": train_rss,
+    }
+
+
+def run_conv_plain(seed: int) -> dict:
+    """The same conv model and settings in a straightforward loop."""
+    import torch
+
+    from aekit.datasets import load_dataset
+    from aekit.models import build_model
+    from aekit.pipeline import make_configs
+
+    torch.manual_seed(seed)
+    train = torch.as_tensor(load_dataset("train").images)
+    test = torch.as_tensor(load_dataset("test").images)
+    model_config, train_config = make_configs("conv", 2, seed=seed)
+    model = build_model(model_config, seed=seed)
+    batch_size = train_config.batch_size
+    optimizer = torch.optim.Adam(model.parameters(), lr=train_config.lr, eps=train_config.adam_eps)
+    loss_fn = torch.nn.MSELoss()
+    started = time.perf_counter()
+    for _ in range(CONV_EPOCHS):
+        model.train()
+        permutation = torch.randperm(len(train))
+        for start in range(0, len(train), batch_size):
+            batch = train[permutation[start : start + batch_size]]
+            loss = loss_fn(model(batch), batch)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        model.eval()
+        with torch.no_grad():
+            chunks = [test[i : i + 1000] for i in range(0, len(test), 1000)]
+            val_mse = sum(loss_fn(model(chunk), chunk).item() for chunk in chunks) / len(chunks)
+    trained, train_rss = time.perf_counter() - started, peak_rss_mb()
+    started = time.perf_counter()
+    with torch.no_grad():
+        batches = [train[i : i + batch_size] for i in range(0, len(train), batch_size)]
+        torch.cat([model.decoder(model.encoder(batch)) for batch in batches])
+    return {
+        "train_s": trained,
+        "val_mse": val_mse,
+        "infer_s": time.perf_counter() - started,
+        "train_rss_mb": train_rss,
+    }
+
+
+def conv_flops() -> tuple[float, float, str]:
+    """Training and inference FLOPs of the conv runs, counted by PyTorch's FlopCounterMode on
+    one batch (convolutions and matrix products; the forward pass and the backward pass)."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from aekit.models import build_model
+    from aekit.pipeline import make_configs
+
+    model_config, train_config = make_configs("conv", 2)
+    model = build_model(model_config, seed=0)
+    batch = torch.rand(train_config.batch_size, *model_config.input_shape)
+    with FlopCounterMode(display=False) as counter:
+        torch.nn.functional.mse_loss(model(batch), batch).backward()
+    step = counter.get_total_flops() / train_config.batch_size
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        model(batch)
+    forward = counter.get_total_flops() / train_config.batch_size
+    train_flops = CONV_EPOCHS * (N_TRAIN * step + N_VAL * forward)
+    arithmetic = (
+        f"{CONV_EPOCHS} x (60,000 x {step / 1e6:.2f} MFLOP + 10,000 x {forward / 1e6:.2f} MFLOP) per image"
+    )
+    return train_flops, N_TRAIN * forward, arithmetic
+
+
 def run_matmul(_seed: int) -> dict:
-    """The sustained float32 matrix-multiply rate: the best of several 2-second runs."""
+    """The sustained matrix-multiply rates, float32 and bfloat16: the best of several 2-second runs."""
     import torch
 
     size = 1024
-    a, b = torch.rand(size, size), torch.rand(size, size)
-    torch.mm(a, b)
-    best = 0.0
-    for _ in range(3):
-        count, started = 0, time.perf_counter()
-        while time.perf_counter() - started < 2.0:
-            torch.mm(a, b)
-            count += 1
-        best = max(best, 2 * size**3 * count / (time.perf_counter() - started))
-    return {"flops_per_s": best}
+    rates = {}
+    for name, dtype in (("float32", torch.float32), ("bfloat16", torch.bfloat16)):
+        a, b = torch.rand(size, size, dtype=dtype), torch.rand(size, size, dtype=dtype)
+        torch.mm(a, b)
+        best = 0.0
+        for _ in range(3):
+            count, started = 0, time.perf_counter()
+            while time.perf_counter() - started < 2.0:
+                torch.mm(a, b)
+                count += 1
+            best = max(best, 2 * size**3 * count / (time.perf_counter() - started))
+        rates[name] = best
+    return rates
 
 
-PEERS = {"aekit": run_aekit, "plain PyTorch loop": run_plain, "Keras": run_keras, "matmul": run_matmul}
+PEERS = {
+    "aekit": run_aekit,
+    "aekit bfloat16": lambda seed: run_aekit(seed, "bfloat16"),
+    "plain PyTorch loop": run_plain,
+    "Keras": run_keras,
+    "aekit conv": run_conv_aekit,
+    "aekit conv bfloat16": lambda seed: run_conv_aekit(seed, "bfloat16"),
+    "plain PyTorch loop conv": run_conv_plain,
+    "matmul": run_matmul,
+}
 
 
 # --- the driver ---------------------------------------------------------------------------
@@ -211,41 +317,9 @@ def machine() -> str:
     return f"{model}, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads; {', '.join(versions)}"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=3, help="training runs per peer (default: 3)")
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
-    parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.worker:
-        result = PEERS[args.worker](args.seed)
-        result["peak_rss_mb"] = peak_rss_mb()
-        print(json.dumps(result))
-        return
-
-    peers = ["aekit", "plain PyTorch loop"] + (["Keras"] if keras_available() else [])
-    print(machine())
-    if "Keras" not in peers:
-        print("(TensorFlow is not installed: no Keras row; pip install -e '.[bench]' adds it)")
-    rate = measure("matmul", 0)["flops_per_s"]
-    runs = {peer: [] for peer in peers}
-    for seed in range(args.seeds):
-        for peer in peers:
-            runs[peer].append(measure(peer, seed))
-            print(f"  seed {seed} {peer}: {runs[peer][-1]}", flush=True)
-    rate = max(rate, measure("matmul", 0)["flops_per_s"])
-
-    # Training multiplies each batch three times per layer (forward, weight gradient, input
-    # gradient), except that the first layer's input needs no gradient; validation is forward.
-    train_flops = EPOCHS * (N_TRAIN * 2 * (3 * FORWARD_MACS - PIXELS * HIDDEN) + N_VAL * 2 * FORWARD_MACS)
-    infer_flops = N_TRAIN * 2 * FORWARD_MACS
-    floor_train, floor_infer = train_flops / rate, infer_flops / rate
-    print(
-        f"\nfloor: training {train_flops / 1e12:.3f} TFLOP (20 x (60,000 x 2 x (3 x {FORWARD_MACS:,} - "
-        f"{PIXELS * HIDDEN:,}) + 10,000 x 2 x {FORWARD_MACS:,})), inference {infer_flops / 1e9:.1f} GFLOP "
-        f"(60,000 x 2 x {FORWARD_MACS:,});\nsustained matmul rate {rate / 1e9:.1f} GFLOP/s "
-        f"(1024x1024 float32): floors {floor_train:.1f} s and {floor_infer:.2f} s"
-    )
+def print_table(peers: list[str], runs: dict, floors: dict[str, tuple[float, float]]) -> dict:
+    """One row per peer (medians of the seeds; MSE their mean) and one per floor (keyed by the
+    peer it bounds); returns each peer's (train s, encode+decode s, val MSE)."""
     print(
         "\n| peer | train s (median) | val MSE (mean) | encode+decode s (median) "
         "| peak RSS MB, training | peak RSS MB, all |"
@@ -258,18 +332,90 @@ def main() -> None:
         mse = statistics.mean(r["val_mse"] for r in runs[peer])
         train_rss = max(r["train_rss_mb"] for r in runs[peer])
         rss = max(r["peak_rss_mb"] for r in runs[peer])
-        summary[peer] = (train_s, infer_s)
+        summary[peer] = (train_s, infer_s, mse)
         print(f"| {peer} | {train_s:.1f} | {mse:.5f} | {infer_s:.3f} | {train_rss:.0f} | {rss:.0f} |")
-    print(f"| floor | {floor_train:.1f} | | {floor_infer:.3f} | | |")
-    ours_train, ours_infer = summary["aekit"]
-    print()
-    for peer in peers[1:]:
+    for peer, (train_s, infer_s) in floors.items():
+        print(f"| {peer} floor | {train_s:.1f} | | {infer_s:.3f} | | |")
+    return summary
+
+
+def print_ratios(summary: dict, ours: str, peers: list[str], floors: dict[str, tuple[float, float]]) -> None:
+    ours_train, ours_infer, _ = summary[ours]
+    for peer in peers:
         print(
-            f"{peer} / aekit: training {summary[peer][0] / ours_train:.2f}x, "
+            f"{peer} / {ours}: training {summary[peer][0] / ours_train:.2f}x, "
             f"encode+decode {summary[peer][1] / ours_infer:.2f}x"
         )
-    ratios = f"training {ours_train / floor_train:.2f}x, encode+decode {ours_infer / floor_infer:.2f}x"
-    print(f"aekit / floor: {ratios}")
+    for peer, (floor_train, floor_infer) in floors.items():
+        print(
+            f"{peer} / its floor: training {summary[peer][0] / floor_train:.2f}x, "
+            f"encode+decode {summary[peer][1] / floor_infer:.2f}x"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=3, help="training runs per peer (default: 3)")
+    parser.add_argument("--no-conv", action="store_true", help="skip the convolutional model's rows")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        result = PEERS[args.worker](args.seed)
+        result["peak_rss_mb"] = peak_rss_mb()
+        print(json.dumps(result))
+        return
+
+    dense = ["aekit", "aekit bfloat16", "plain PyTorch loop"] + (["Keras"] if keras_available() else [])
+    conv = [] if args.no_conv else ["aekit conv", "aekit conv bfloat16", "plain PyTorch loop conv"]
+    print(machine())
+    if "Keras" not in dense:
+        print("(TensorFlow is not installed: no Keras row; pip install -e '.[bench]' adds it)")
+    rates = measure("matmul", 0)
+    runs = {peer: [] for peer in dense + conv}
+    for seed in range(args.seeds):
+        for peer in dense + conv:
+            runs[peer].append(measure(peer, seed))
+            print(f"  seed {seed} {peer}: {runs[peer][-1]}", flush=True)
+    again = measure("matmul", 0)
+    rates = {name: max(rate, again[name]) for name, rate in rates.items()}
+
+    # Training multiplies each batch three times per layer (forward, weight gradient, input
+    # gradient), except that the first layer's input needs no gradient; validation is forward.
+    train_flops = EPOCHS * (N_TRAIN * 2 * (3 * FORWARD_MACS - PIXELS * HIDDEN) + N_VAL * 2 * FORWARD_MACS)
+    infer_flops = N_TRAIN * 2 * FORWARD_MACS
+    print(
+        f"\ndense floor: training {train_flops / 1e12:.3f} TFLOP (20 x (60,000 x 2 x (3 x {FORWARD_MACS:,} - "
+        f"{PIXELS * HIDDEN:,}) + 10,000 x 2 x {FORWARD_MACS:,})), inference {infer_flops / 1e9:.1f} GFLOP "
+        f"(60,000 x 2 x {FORWARD_MACS:,});\nsustained matmul rate (1024x1024): "
+        f"{rates['float32'] / 1e9:.1f} GFLOP/s float32, {rates['bfloat16'] / 1e9:.1f} GFLOP/s bfloat16"
+    )
+    floors = {
+        ours: (train_flops / rates[precision], infer_flops / rates[precision])
+        for ours, precision in (("aekit", "float32"), ("aekit bfloat16", "bfloat16"))
+    }
+    summary = print_table(dense, runs, floors)
+    print()
+    print_ratios(summary, "aekit", dense[2:], floors)
+    print_ratios(summary, "aekit bfloat16", dense[2:], {})
+    change = summary["aekit bfloat16"][2] / summary["aekit"][2] - 1
+    print(f"aekit bfloat16 val MSE against float32: {change:+.2%}")
+    if not conv:
+        return
+
+    train_flops, infer_flops, arithmetic = conv_flops()
+    print(
+        f"\nconv model (conv family recipe, 2-number code), {CONV_EPOCHS} epoch per run: "
+        f"training {train_flops / 1e12:.3f} TFLOP ({arithmetic}), inference {infer_flops / 1e9:.1f} GFLOP"
+    )
+    floors = {
+        ours: (train_flops / rates[precision], infer_flops / rates[precision])
+        for ours, precision in (("aekit conv", "float32"), ("aekit conv bfloat16", "bfloat16"))
+    }
+    summary = print_table(conv, runs, floors)
+    print()
+    print_ratios(summary, "aekit conv", conv[2:], floors)
+    print_ratios(summary, "aekit conv bfloat16", conv[2:], {})
 
 
 if __name__ == "__main__":

@@ -29,3 +29,13 @@ def test_wrong_shapes_are_clear_errors(model, toy_images):
         encode(model, toy_images[:, :, :20])
     with pytest.raises(AekitError, match=r"decodes \(N, 3\)"):
         decode(model, np.zeros((4, 2), np.float32))
+
+
+def test_bfloat16_inference_is_float32_out_and_close_to_exact(model, toy_images):
+    exact = reconstruct(model, toy_images)
+    mixed = reconstruct(model, toy_images, precision="bfloat16")
+    assert mixed.dtype == np.float32 and not np.array_equal(mixed, exact)
+    # bfloat16 keeps 8 significant bits: pixels agree to about 1% of their range.
+    np.testing.assert_allclose(mixed, exact, atol=0.02)
+    with pytest.raises(AekitError, match="--precision"):
+        encode(model, toy_images, precision="half")
