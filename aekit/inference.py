@@ -73,8 +73,12 @@ def _batched(
     with torch.inference_mode(), autocast(device, precision):
         for start in range(0, len(array), batch_size):
             batch = torch.as_tensor(np.ascontiguousarray(array[start : start + batch_size], dtype=np.float32))
-            result = module(batch.to(device)).float().cpu().numpy()
-            if output is None:  # one array filled in place: no list of pieces to concatenate
-                output = np.empty((len(array), *result.shape[1:]), dtype=result.dtype)
+            result = module(batch.to(device)).float().cpu()
+            if output is None:
+                # One tensor filled in place, no pieces to concatenate; from PyTorch's allocator
+                # rather than NumPy's, which asks the kernel for huge pages for big arrays: after
+                # a long training run the kernel then compacts memory to find them (first
+                # touch of the tutorial's 188 MB reconstructions: 0.36 s against 0.04 s).
+                output = torch.empty((len(array), *result.shape[1:]))
             output[start : start + len(result)] = result
-    return output
+    return output.numpy()
