@@ -9,13 +9,20 @@ on the 10,000 test images after every epoch) is trained by:
 - Keras (when TensorFlow is installed: `pip install -e '.[bench]'`), the tutorial's model
   with `model.fit`.
 
+aekit runs twice: in float32 (its default) and with the opt-in `precision="bfloat16"`.
 Each peer runs in its own process (so peak memory is its own), one seed after another with
 the peers interleaved, so a noisy machine slows them alike. Then encode + decode of all
 60,000 training images with each. The floor is the run's floating-point operations divided
-by the matrix-multiply rate this machine sustains, measured in the same run.
+by the matrix-multiply rate this machine sustains (float32, or bfloat16 for the bfloat16 row),
+measured in the same run.
+
+The conv family's recipe (2-number code) is measured the same way for one epoch per run,
+through aekit (float32 and bfloat16) and a plain loop over the same module; its FLOPs are
+counted by PyTorch's FlopCounterMode.
 
     python benchmarks/speed.py               # 3 seeds
     python benchmarks/speed.py --seeds 1     # quicker
+    python benchmarks/speed.py --no-conv     # the tutorial's model only
 """
 
 from __future__ import annotations

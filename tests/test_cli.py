@@ -80,6 +80,15 @@ def test_train_prints_summaries_and_epoch_lines(tmp_path, capsys, require_mnist)
     assert "epoch   1/2" in out and "epoch   2/2" in out
 
 
+def test_train_records_an_opt_in_precision(tmp_path, capsys, require_mnist):
+    argv = ["train", "--precision", "bfloat16", "--epochs", "1", "--limit", "200", "--hidden", "32"]
+    code, _, err = run_cli(capsys, *argv, "--out", tmp_path / "r")
+    assert code == 0, err
+    assert json.loads((tmp_path / "r" / "config.json").read_text())["training"]["precision"] == "bfloat16"
+    code, _, err = run_cli(capsys, "train", "--precision", "float16", "--out", tmp_path / "s")
+    assert_clean_failure(code, err, "--precision")
+
+
 def test_train_never_reuses_a_folder_without_force(trained_run, capsys):
     before = (trained_run / "model.safetensors").read_bytes()
     code, _, err = run_cli(capsys, "train", "--epochs", "1", "--limit", "100", "--out", trained_run)
