@@ -57,16 +57,22 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_aekit(seed: int, precision: str = "float32") -> dict:
+def run_aekit(seed: int, family: str = "dense", precision: str = "float32") -> dict:
+    """aekit's own fit, then encode + decode of the training set. ``dense`` is the tutorial's
+    configuration; ``conv`` its family's recipe (2-number code) for CONV_EPOCHS epochs."""
     from aekit.datasets import load_dataset
     from aekit.inference import decode, encode
-    from aekit.models import ModelConfig, build_model
-    from aekit.train import TrainConfig, fit
+    from aekit.models import build_model
+    from aekit.pipeline import make_configs
+    from aekit.train import fit
 
     train, test = load_dataset("train").images, load_dataset("test").images
-    model = build_model(ModelConfig(), seed=seed)
+    # The plain conv loop has no schedule; the cost per step is the same either way.
+    conv_only = {"epochs": CONV_EPOCHS, "schedule": "constant"} if family == "conv" else {}
+    model_config, train_config = make_configs(family, CODE, seed=seed, precision=precision, **conv_only)
+    model = build_model(model_config, seed=seed)
     started = time.perf_counter()
-    result = fit(model, train, test, TrainConfig(seed=seed, precision=precision), progress=False)
+    result = fit(model, train, test, train_config, progress=False)
     trained, train_rss = time.perf_counter() - started, peak_rss_mb()
     started = time.perf_counter()
     decode(model, encode(model, train, precision=precision), precision=precision)
@@ -76,6 +82,21 @@ def run_aekit(seed: int, precision: str = "float32") -> dict:
         "infer_s": time.perf_counter() - started,
         "train_rss_mb": train_rss,
     }
+
+
+def plain_epoch(model, optimizer, loss_fn, train, batch_size: int) -> None:
+    """One epoch written the straightforward way: a random permutation, index a batch,
+    forward, backward, ``Adam.step``."""
+    import torch
+
+    model.train()
+    permutation = torch.randperm(len(train))
+    for start in range(0, len(train), batch_size):
+        batch = train[permutation[start : start + batch_size]]
+        loss = loss_fn(model(batch), batch)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
 
 
 def run_plain(seed: int) -> dict:
@@ -102,14 +123,7 @@ def run_plain(seed: int) -> dict:
     loss_fn = nn.MSELoss()
     started = time.perf_counter()
     for _ in range(EPOCHS):
-        model.train()
-        permutation = torch.randperm(N_TRAIN)
-        for start in range(0, N_TRAIN, BATCH):
-            batch = train[permutation[start : start + BATCH]]
-            loss = loss_fn(model(batch), batch)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+        plain_epoch(model, optimizer, loss_fn, train, BATCH)
         model.eval()
         with torch.no_grad():
             val_mse = loss_fn(model(test), test).item()
@@ -159,31 +173,6 @@ def run_keras(seed: int) -> dict:
     }
 
 
-def run_conv_aekit(seed: int, precision: str = "float32") -> dict:
-    """One epoch of the conv family's recipe (2-number code) through aekit, then inference."""
-    from aekit.datasets import load_dataset
-    from aekit.inference import decode, encode
-    from aekit.models import build_model
-    from aekit.pipeline import make_configs
-    from aekit.train import fit
-
-    train, test = load_dataset("train").images, load_dataset("test").images
-    model_config, train_config = make_configs("conv", 2, epochs=CONV_EPOCHS, seed=seed, precision=precision)
-    train_config.schedule = "constant"  # the plain loop has no schedule; the cost is the same
-    model = build_model(model_config, seed=seed)
-    started = time.perf_counter()
-    result = fit(model, train, test, train_config, progress=False)
-    trained, train_rss = time.perf_counter() - started, peak_rss_mb()
-    started = time.perf_counter()
-    decode(model, encode(model, train, precision=precision), precision=precision)
-    return {
-        "train_s": trained,
-        "val_mse": result.val_mse,
-        "infer_s": time.perf_counter() - started,
-        "train_rss_mb": train_rss,
-    }
-
-
 def run_conv_plain(seed: int) -> dict:
     """The same conv model and settings in a straightforward loop."""
     import torch
@@ -202,14 +191,7 @@ def run_conv_plain(seed: int) -> dict:
     loss_fn = torch.nn.MSELoss()
     started = time.perf_counter()
     for _ in range(CONV_EPOCHS):
-        model.train()
-        permutation = torch.randperm(len(train))
-        for start in range(0, len(train), batch_size):
-            batch = train[permutation[start : start + batch_size]]
-            loss = loss_fn(model(batch), batch)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+        plain_epoch(model, optimizer, loss_fn, train, batch_size)
         model.eval()
         with torch.no_grad():
             chunks = [test[i : i + 1000] for i in range(0, len(test), 1000)]
@@ -274,11 +256,11 @@ def run_matmul(_seed: int) -> dict:
 
 PEERS = {
     "aekit": run_aekit,
-    "aekit bfloat16": lambda seed: run_aekit(seed, "bfloat16"),
+    "aekit bfloat16": lambda seed: run_aekit(seed, precision="bfloat16"),
     "plain PyTorch loop": run_plain,
     "Keras": run_keras,
-    "aekit conv": run_conv_aekit,
-    "aekit conv bfloat16": lambda seed: run_conv_aekit(seed, "bfloat16"),
+    "aekit conv": lambda seed: run_aekit(seed, family="conv"),
+    "aekit conv bfloat16": lambda seed: run_aekit(seed, family="conv", precision="bfloat16"),
     "plain PyTorch loop conv": run_conv_plain,
     "matmul": run_matmul,
 }
@@ -360,6 +342,22 @@ def print_ratios(summary: dict, ours: str, peers: list[str], floors: dict[str, t
         )
 
 
+def report(peers: list[str], runs: dict, rates: dict, train_flops: float, infer_flops: float) -> None:
+    """Table and ratios of one model's peers: aekit in float32 first, aekit in bfloat16
+    second, each with its floor at its precision's matrix-multiply rate, then the others."""
+    ours, ours_bf16 = peers[:2]
+    floors = {
+        peer: (train_flops / rates[precision], infer_flops / rates[precision])
+        for peer, precision in ((ours, "float32"), (ours_bf16, "bfloat16"))
+    }
+    summary = print_table(peers, runs, floors)
+    print()
+    print_ratios(summary, ours, peers[2:], floors)
+    print_ratios(summary, ours_bf16, peers[2:], {})
+    change = summary[ours_bf16][2] / summary[ours][2] - 1
+    print(f"{ours_bf16} val MSE against float32: {change:+.2%}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3, help="training runs per peer (default: 3)")
@@ -397,16 +395,7 @@ def main() -> None:
         f"(60,000 x 2 x {FORWARD_MACS:,});\nsustained matmul rate (1024x1024): "
         f"{rates['float32'] / 1e9:.1f} GFLOP/s float32, {rates['bfloat16'] / 1e9:.1f} GFLOP/s bfloat16"
     )
-    floors = {
-        ours: (train_flops / rates[precision], infer_flops / rates[precision])
-        for ours, precision in (("aekit", "float32"), ("aekit bfloat16", "bfloat16"))
-    }
-    summary = print_table(dense, runs, floors)
-    print()
-    print_ratios(summary, "aekit", dense[2:], floors)
-    print_ratios(summary, "aekit bfloat16", dense[2:], {})
-    change = summary["aekit bfloat16"][2] / summary["aekit"][2] - 1
-    print(f"aekit bfloat16 val MSE against float32: {change:+.2%}")
+    report(dense, runs, rates, train_flops, infer_flops)
     if not conv:
         return
 
@@ -415,14 +404,7 @@ def main() -> None:
         f"\nconv model (conv family recipe, 2-number code), {CONV_EPOCHS} epoch per run: "
         f"training {train_flops / 1e12:.3f} TFLOP ({arithmetic}), inference {infer_flops / 1e9:.1f} GFLOP"
     )
-    floors = {
-        ours: (train_flops / rates[precision], infer_flops / rates[precision])
-        for ours, precision in (("aekit conv", "float32"), ("aekit conv bfloat16", "bfloat16"))
-    }
-    summary = print_table(conv, runs, floors)
-    print()
-    print_ratios(summary, "aekit conv", conv[2:], floors)
-    print_ratios(summary, "aekit conv bfloat16", conv[2:], {})
+    report(conv, runs, rates, train_flops, infer_flops)
 
 
 if __name__ == "__main__":
