@@ -29,11 +29,24 @@ ARGS = [
 ]
 
 
+def torchrun(*argv):
+    return [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc-per-node",
+        "2",
+        "-m",
+        "aekit",
+        *argv,
+    ]
+
+
 def test_two_processes_train_the_same_model_as_one(tmp_path, require_mnist):
     assert main([*ARGS, "--out", str(tmp_path / "one")]) == 0
     launched = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2"]
-        + ["-m", "aekit", *ARGS, "--out", str(tmp_path / "two")],
+        torchrun(*ARGS, "--out", str(tmp_path / "two")),
         capture_output=True,
         text=True,
         timeout=300,
@@ -59,20 +72,6 @@ def test_device_choice():
     if not torch.cuda.is_available():
         with pytest.raises(AekitError, match="no CUDA"):
             resolve_device("cuda")
-
-
-def torchrun(*argv):
-    return [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--standalone",
-        "--nproc-per-node",
-        "2",
-        "-m",
-        "aekit",
-        *argv,
-    ]
 
 
 def test_sigterm_and_resume_under_torchrun_match_an_uninterrupted_job(tmp_path, require_mnist):
