@@ -14,7 +14,8 @@ Each peer runs in its own process (so peak memory is its own), one seed after an
 the peers interleaved, so a noisy machine slows them alike. Then encode + decode of all
 60,000 training images with each. The floor is the run's floating-point operations divided
 by the matrix-multiply rate this machine sustains (float32, or bfloat16 for the bfloat16 row),
-measured in the same run.
+measured in the same run. The matrix products of one training step are also timed alone at
+their own shapes (batch 256): what no loop over the same BLAS kernels can beat.
 
 The conv family's recipe (2-number code) is measured the same way for one epoch per run,
 through aekit (float32 and bfloat16) and a plain loop over the same module; its FLOPs are
@@ -30,6 +31,7 @@ from __future__ import annotations
 import argparse
 import importlib.metadata
 import importlib.util
+import itertools
 import json
 import os
 import platform
@@ -47,6 +49,25 @@ N_TRAIN, N_VAL = 60_000, 10_000
 CONV_EPOCHS = 1  # the conv family's epochs take ~35 s here: one per run says enough
 # Multiply-adds of one forward pass: the four dense layers.
 FORWARD_MACS = PIXELS * HIDDEN + HIDDEN * CODE + CODE * HIDDEN + HIDDEN * PIXELS
+
+
+def step_products() -> list[tuple[tuple[int, int, bool], tuple[int, int, bool]]]:
+    """The matrix products of one training step of the tutorial's model, batch 256, as
+    (rows, columns, transposed) of each operand, laid out as autograd hands them to the BLAS:
+    every layer's forward product and weight gradient, and the input gradient of every layer
+    but the first (the images need none)."""
+    widths = [PIXELS, HIDDEN, CODE, HIDDEN, PIXELS]
+    products = []
+    for layer, (inputs, outputs) in enumerate(itertools.pairwise(widths)):
+        products.append(((BATCH, inputs, False), (inputs, outputs, True)))  # x @ W.T
+        products.append(((outputs, BATCH, True), (BATCH, inputs, False)))  # dz.T @ x
+        if layer > 0:
+            products.append(((BATCH, outputs, False), (outputs, inputs, False)))  # dz @ W
+    return products
+
+
+STEP_PRODUCTS = step_products()
+STEP_FLOPS = sum(2 * rows * inner * b[1] for (rows, inner, _), b in STEP_PRODUCTS)
 
 
 # --- the peers, each run in a child process ---------------------------------------------
@@ -234,23 +255,45 @@ def conv_flops() -> tuple[float, float, str]:
     return train_flops, N_TRAIN * forward, arithmetic
 
 
+def operand(shape: tuple[int, int, bool], dtype):
+    """A random (rows, columns) matrix, as a transposed view when the product sees one."""
+    import torch
+
+    rows, columns, transposed = shape
+    if transposed:
+        return torch.rand(columns, rows, dtype=dtype).t()
+    return torch.rand(rows, columns, dtype=dtype)
+
+
+def sustained_rate(pairs: list, flops: float) -> float:
+    """FLOP/s of multiplying every (a, b) pair in turn: the best of three 2-second runs."""
+    import torch
+
+    for a, b in pairs:
+        torch.mm(a, b)
+    best = 0.0
+    for _ in range(3):
+        count, started = 0, time.perf_counter()
+        while time.perf_counter() - started < 2.0:
+            for a, b in pairs:
+                torch.mm(a, b)
+            count += 1
+        best = max(best, flops * count / (time.perf_counter() - started))
+    return best
+
+
 def run_matmul(_seed: int) -> dict:
-    """The sustained matrix-multiply rates, float32 and bfloat16: the best of several 2-second runs."""
+    """The sustained matrix-multiply rates, float32 and bfloat16: on 1024x1024 matrices (the
+    floor), and on the products of one tutorial training step at their own shapes."""
     import torch
 
     size = 1024
     rates = {}
     for name, dtype in (("float32", torch.float32), ("bfloat16", torch.bfloat16)):
-        a, b = torch.rand(size, size, dtype=dtype), torch.rand(size, size, dtype=dtype)
-        torch.mm(a, b)
-        best = 0.0
-        for _ in range(3):
-            count, started = 0, time.perf_counter()
-            while time.perf_counter() - started < 2.0:
-                torch.mm(a, b)
-                count += 1
-            best = max(best, 2 * size**3 * count / (time.perf_counter() - started))
-        rates[name] = best
+        square = [(torch.rand(size, size, dtype=dtype), torch.rand(size, size, dtype=dtype))]
+        rates[name] = sustained_rate(square, 2 * size**3)
+        step = [(operand(a, dtype), operand(b, dtype)) for a, b in STEP_PRODUCTS]
+        rates[f"{name} step"] = sustained_rate(step, STEP_FLOPS)
     return rates
 
 
@@ -342,9 +385,10 @@ def print_ratios(summary: dict, ours: str, peers: list[str], floors: dict[str, t
         )
 
 
-def report(peers: list[str], runs: dict, rates: dict, train_flops: float, infer_flops: float) -> None:
+def report(peers: list[str], runs: dict, rates: dict, train_flops: float, infer_flops: float) -> dict:
     """Table and ratios of one model's peers: aekit in float32 first, aekit in bfloat16
-    second, each with its floor at its precision's matrix-multiply rate, then the others."""
+    second, each with its floor at its precision's matrix-multiply rate, then the others.
+    Returns each peer's (train s, encode+decode s, val MSE)."""
     ours, ours_bf16 = peers[:2]
     floors = {
         peer: (train_flops / rates[precision], infer_flops / rates[precision])
@@ -356,6 +400,26 @@ def report(peers: list[str], runs: dict, rates: dict, train_flops: float, infer_
     print_ratios(summary, ours_bf16, peers[2:], {})
     change = summary[ours_bf16][2] / summary[ours][2] - 1
     print(f"{ours_bf16} val MSE against float32: {change:+.2%}")
+    return summary
+
+
+def print_products_bound(summary: dict, rates: dict, train_flops: float) -> None:
+    """Each dense peer's training time against the time its matrix products alone take at the
+    shapes a batch of 256 gives them: a bound no loop over these BLAS kernels can beat."""
+    alone = {precision: train_flops / rates[f"{precision} step"] for precision in ("float32", "bfloat16")}
+    print(
+        f"\nthe training's matrix products alone, timed at a training step's own shapes "
+        f"({rates['float32 step'] / 1e9:.1f} GFLOP/s float32, {rates['bfloat16 step'] / 1e9:.1f} bfloat16): "
+        f"{alone['float32']:.1f} s float32, {alone['bfloat16']:.1f} s bfloat16"
+    )
+    for peer, (train_s, _, _) in summary.items():
+        precision = "bfloat16" if "bfloat16" in peer else "float32"
+        print(f"{peer} / its products alone: training {train_s / alone[precision]:.2f}x")
+    plain = summary["plain PyTorch loop"][0]
+    print(
+        f"1.8x faster than the plain loop means training in {plain / 1.8 / alone['float32']:.2f}x "
+        "the time of its float32 products alone"
+    )
 
 
 def main() -> None:
@@ -395,7 +459,7 @@ def main() -> None:
         f"(60,000 x 2 x {FORWARD_MACS:,});\nsustained matmul rate (1024x1024): "
         f"{rates['float32'] / 1e9:.1f} GFLOP/s float32, {rates['bfloat16'] / 1e9:.1f} GFLOP/s bfloat16"
     )
-    report(dense, runs, rates, train_flops, infer_flops)
+    print_products_bound(report(dense, runs, rates, train_flops, infer_flops), rates, train_flops)
     if not conv:
         return
 
