@@ -410,7 +410,7 @@ def _add_training_options(parser: argparse.ArgumentParser) -> None:
         "--precision",
         choices=list(PRECISIONS),
         help="bfloat16: matrix products in half the bits, faster on CPUs with bfloat16 instructions "
-        "(AVX512-BF16, AMX; the tutorial trained 1.4x faster on such a CPU), slower elsewhere; "
+        "(AVX512-BF16, AMX; the tutorial trained 1.4x to 1.7x faster on such a CPU), slower elsewhere; "
         "weights and reported errors stay float32 (default: float32)",
     )
     add("--seed", type=int, help="same seed, same machine: same weights bit for bit (default: 0)")
