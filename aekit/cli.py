@@ -173,7 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--resume",
         type=Path,
         metavar="RUN",
-        help="continue RUN from its checkpoint with RUN's own settings (other options are ignored); "
+        help="continue RUN from its checkpoint with RUN's own settings (only --device and --report "
+        "may be added); "
         "training saves a checkpoint every epoch and on Ctrl-C or SIGTERM",
     )
     _add_device(train)
@@ -455,6 +456,7 @@ def _train(args: argparse.Namespace) -> int:
     with process_group(device) as (rank, _):
         if args.resume is not None:
             folder = args.resume
+            _refuse_options_resume_ignores(args)
             model_config, train_config, dataset, limit = load_config(folder)
             train_config.device = device
         else:
@@ -513,6 +515,21 @@ def _train(args: argparse.Namespace) -> int:
     if args.report and rank == 0:
         print(f"wrote {write_report(folder, force=True)}")
     return 0
+
+
+def _refuse_options_resume_ignores(args: argparse.Namespace) -> None:
+    """A resumed run keeps its own settings; an option that would silently do nothing is an error."""
+    defaults = vars(build_parser().parse_args(["train"]))
+    given = [
+        "--" + name.replace("_", "-")
+        for name, value in vars(args).items()
+        if name not in ("resume", "device", "report") and value != defaults.get(name)
+    ]
+    if given:
+        raise AekitError(
+            f"--resume continues {args.resume} with the settings it was started with; drop "
+            f"{', '.join(given)} (or start a new run with --out)"
+        )
 
 
 def _training_data(args: argparse.Namespace) -> tuple[str | dict, tuple[int, int, int]]:

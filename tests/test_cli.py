@@ -358,6 +358,12 @@ def test_sigterm_then_resume_ends_with_the_weights_of_an_uninterrupted_run(tmp_p
     assert [r["epoch"] for r in history] == [1, 2, 3]
 
 
+def test_resume_refuses_options_it_would_ignore(trained_run, capsys):
+    code, _, err = run_cli(capsys, "train", "--resume", trained_run, "--epochs", "40", "--lr", "0.01")
+    assert_clean_failure(code, err, "--epochs, --lr")
+    assert str(trained_run) in err
+
+
 def test_resume_refuses_runs_without_a_usable_checkpoint(trained_run, tmp_path, capsys):
     code, _, err = run_cli(capsys, "train", "--resume", tmp_path / "nothing")
     assert_clean_failure(code, err, "nothing")
