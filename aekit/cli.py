@@ -9,11 +9,14 @@ import argparse
 import contextlib
 import dataclasses
 import json
+import shutil
 import signal
 import sys
 from pathlib import Path
 
+from .checkpoints import CHECKPOINT_FILE
 from .codec import (
+    ENTROPY_FOLDER,
     compress_images,
     decompress_images,
     entropy_model_for,
@@ -32,11 +35,11 @@ from .inference import decode, encode, reconstruct
 from .metrics import mse, psnr
 from .models import ModelConfig, build_model, model_families
 from .models.vae import VariationalAutoencoder
-from .pipeline import make_configs, train_run
+from .pipeline import PLOT_FILES, make_configs, train_run
 from .plots import image_grid_figure, save_png
 from .precision import PRECISIONS
-from .report import write_report
-from .runs import RUNS_ROOT, load_config, load_run, prepare_run_dir
+from .report import REPORT_FILE, write_report
+from .runs import CONFIG_FILE, METRICS_FILE, RUNS_ROOT, WEIGHTS_FILE, load_config, load_run, prepare_run_dir
 from .summary import summarize
 from .sweep import sweep
 from .train import SCHEDULES, TrainConfig
@@ -167,7 +170,12 @@ def build_parser() -> argparse.ArgumentParser:
         "loading them into memory first (automatic when they would not fit)",
     )
     train.add_argument("--out", type=Path, help="run folder (default: a new folder under runs/)")
-    train.add_argument("--force", action="store_true", help="reuse an --out folder that already holds files")
+    train.add_argument(
+        "--force",
+        action="store_true",
+        help="reuse an --out folder that already holds files; an earlier run's files there are "
+        "removed first (other files stay)",
+    )
     train.add_argument("--report", action="store_true", help="also write report.html into the run folder")
     train.add_argument(
         "--resume",
@@ -466,9 +474,7 @@ def _train(args: argparse.Namespace) -> int:
             dataset, shape = _training_data(args)
             model_config = dataclasses.replace(model_config, input_shape=shape)
             limit = args.limit
-            folder = broadcast_from_first(
-                prepare_run_dir(args.out, args.model, args.force) if rank == 0 else None
-            )
+            folder = broadcast_from_first(_new_run_folder(args) if rank == 0 else None)
         say = print if rank == 0 else _silent
         say(summarize(build_model(model_config)), end="\n\n")
 
@@ -515,6 +521,18 @@ def _train(args: argparse.Namespace) -> int:
     if args.report and rank == 0:
         print(f"wrote {write_report(folder, force=True)}")
     return 0
+
+
+def _new_run_folder(args: argparse.Namespace) -> Path:
+    """The folder ``train`` writes to; with ``--force``, an earlier run's files there are removed
+    first (aekit's own files only), so none of them (a report, entropy tables, a checkpoint)
+    outlives it beside the new model."""
+    folder = prepare_run_dir(args.out, args.model, args.force)
+    if args.force:
+        for name in (CONFIG_FILE, WEIGHTS_FILE, METRICS_FILE, CHECKPOINT_FILE, REPORT_FILE, *PLOT_FILES):
+            (folder / name).unlink(missing_ok=True)
+        shutil.rmtree(folder / ENTROPY_FOLDER, ignore_errors=True)
+    return folder
 
 
 def _refuse_options_resume_ignores(args: argparse.Namespace) -> None:

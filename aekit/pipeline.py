@@ -104,18 +104,22 @@ def train_run(
     return run, result.stopped
 
 
+PLOT_FILES = ("reconstructions.png", "latent.png", "loss.png")
+
+
 def write_plots(run: Run, data: ImageSet, folder: Path, *, seed: int = 0, count: int = 5) -> None:
     """reconstructions.png (``count`` random images), latent.png (every image), loss.png."""
+    reconstructions, latent, loss = (folder / name for name in PLOT_FILES)
     picks = np.random.default_rng(seed).choice(len(data), size=min(count, len(data)), replace=False)
     originals = data.images[picks]
     save_png(
         reconstructions_figure(originals, reconstruct(run.model, originals)),
-        folder / "reconstructions.png",
+        reconstructions,
     )
     codes = encode(run.model, data.images)
     save_png(
         latent_figure(codes, data.labels, title=f"Codes of {len(data):,} training images"),
-        folder / "latent.png",
+        latent,
     )
     if run.metrics.get("history"):
-        save_png(loss_figure(run.metrics["history"]), folder / "loss.png")
+        save_png(loss_figure(run.metrics["history"]), loss)

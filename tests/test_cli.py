@@ -1,6 +1,7 @@
 """Every command, called in-process as a user would type it, including bad input."""
 
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -94,6 +95,24 @@ def test_train_never_reuses_a_folder_without_force(trained_run, capsys):
     code, _, err = run_cli(capsys, "train", "--epochs", "1", "--limit", "100", "--out", trained_run)
     assert_clean_failure(code, err, str(trained_run), "--force")
     assert (trained_run / "model.safetensors").read_bytes() == before
+
+
+def test_train_force_removes_the_earlier_runs_files_and_only_those(trained_run, tmp_path, capsys):
+    folder = tmp_path / "again"
+    shutil.copytree(trained_run, folder)
+    (folder / "report.html").write_text("the old model's report")
+    (folder / "entropy").mkdir()
+    (folder / "entropy" / "0123.json").write_text("{}")
+    (folder / "notes.txt").write_text("mine")
+    old_weights = (folder / "model.safetensors").read_bytes()
+    code, _, err = run_cli(
+        capsys, "train", "--epochs", "1", "--limit", "100", "--hidden", "8", "--out", folder, "--force"
+    )
+    assert code == 0, err
+    assert not (folder / "report.html").exists() and not (folder / "entropy").exists()
+    assert (folder / "notes.txt").read_text() == "mine"
+    assert (folder / "model.safetensors").read_bytes() != old_weights
+    assert json.loads((folder / "config.json").read_text())["model"]["hidden"] == 8
 
 
 @pytest.mark.parametrize(
