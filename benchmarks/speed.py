@@ -67,7 +67,7 @@ def step_products() -> list[tuple[tuple[int, int, bool], tuple[int, int, bool]]]
 
 
 STEP_PRODUCTS = step_products()
-STEP_FLOPS = sum(2 * rows * inner * b[1] for (rows, inner, _), b in STEP_PRODUCTS)
+STEP_FLOPS = sum(2 * rows * inner * columns for (rows, inner, _), (_, columns, _) in STEP_PRODUCTS)
 
 
 # --- the peers, each run in a child process ---------------------------------------------
