@@ -9,14 +9,11 @@ import argparse
 import contextlib
 import dataclasses
 import json
-import shutil
 import signal
 import sys
 from pathlib import Path
 
-from .checkpoints import CHECKPOINT_FILE
 from .codec import (
-    ENTROPY_FOLDER,
     compress_images,
     decompress_images,
     entropy_model_for,
@@ -35,11 +32,11 @@ from .inference import decode, encode, reconstruct
 from .metrics import mse, psnr
 from .models import ModelConfig, build_model, model_families
 from .models.vae import VariationalAutoencoder
-from .pipeline import PLOT_FILES, make_configs, train_run
+from .pipeline import make_configs, remove_earlier_run, train_run
 from .plots import image_grid_figure, save_png
 from .precision import PRECISIONS
-from .report import REPORT_FILE, write_report
-from .runs import CONFIG_FILE, METRICS_FILE, RUNS_ROOT, WEIGHTS_FILE, load_config, load_run, prepare_run_dir
+from .report import write_report
+from .runs import RUNS_ROOT, load_config, load_run, prepare_run_dir
 from .summary import summarize
 from .sweep import sweep
 from .train import SCHEDULES, TrainConfig
@@ -524,14 +521,10 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _new_run_folder(args: argparse.Namespace) -> Path:
-    """The folder ``train`` writes to; with ``--force``, an earlier run's files there are removed
-    first (aekit's own files only), so none of them (a report, entropy tables, a checkpoint)
-    outlives it beside the new model."""
+    """The folder ``train`` writes to; ``--force`` removes an earlier run's files there first."""
     folder = prepare_run_dir(args.out, args.model, args.force)
     if args.force:
-        for name in (CONFIG_FILE, WEIGHTS_FILE, METRICS_FILE, CHECKPOINT_FILE, REPORT_FILE, *PLOT_FILES):
-            (folder / name).unlink(missing_ok=True)
-        shutil.rmtree(folder / ENTROPY_FOLDER, ignore_errors=True)
+        remove_earlier_run(folder)
     return folder
 
 

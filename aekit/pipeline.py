@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from .checkpoints import CHECKPOINT_FILE, Checkpoint, load_checkpoint, save_checkpoint
+from .codec import ENTROPY_FOLDER
 from .datasets import ImageSet
 from .errors import AekitError
 from .folders import load_split
@@ -16,7 +18,8 @@ from .inference import encode, reconstruct
 from .metrics import psnr
 from .models import ModelConfig, build_model, family_recipe
 from .plots import latent_figure, loss_figure, reconstructions_figure, save_png
-from .runs import Run, save_config, save_run
+from .report import REPORT_FILE
+from .runs import CONFIG_FILE, METRICS_FILE, WEIGHTS_FILE, Run, save_config, save_run
 from .train import EpochRecord, TrainConfig, fit, rank_and_world
 
 
@@ -105,6 +108,15 @@ def train_run(
 
 
 PLOT_FILES = ("reconstructions.png", "latent.png", "loss.png")
+
+
+def remove_earlier_run(folder: Path) -> None:
+    """Delete what an earlier run wrote into ``folder``: aekit's own files only, anything else
+    stays. Reusing a folder then leaves none of the old run (a report, entropy tables, a
+    checkpoint) beside the new model."""
+    for name in (CONFIG_FILE, WEIGHTS_FILE, METRICS_FILE, CHECKPOINT_FILE, REPORT_FILE, *PLOT_FILES):
+        (folder / name).unlink(missing_ok=True)
+    shutil.rmtree(folder / ENTROPY_FOLDER, ignore_errors=True)
 
 
 def write_plots(run: Run, data: ImageSet, folder: Path, *, seed: int = 0, count: int = 5) -> None:
