@@ -205,7 +205,7 @@ def run_conv_plain(seed: int) -> dict:
     torch.manual_seed(seed)
     train = torch.as_tensor(load_dataset("train").images)
     test = torch.as_tensor(load_dataset("test").images)
-    model_config, train_config = make_configs("conv", 2, seed=seed)
+    model_config, train_config = make_configs("conv", CODE, seed=seed)
     model = build_model(model_config, seed=seed)
     batch_size = train_config.batch_size
     optimizer = torch.optim.Adam(model.parameters(), lr=train_config.lr, eps=train_config.adam_eps)
@@ -239,7 +239,7 @@ def conv_flops() -> tuple[float, float, str]:
     from aekit.models import build_model
     from aekit.pipeline import make_configs
 
-    model_config, train_config = make_configs("conv", 2)
+    model_config, train_config = make_configs("conv", CODE)
     model = build_model(model_config, seed=0)
     batch = torch.rand(train_config.batch_size, *model_config.input_shape)
     with FlopCounterMode(display=False) as counter:
