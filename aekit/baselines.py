@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.decomposition import PCA
 
-from .metrics import mse
+from aekit.metrics import mse
 
 
 def pca_mse(train_images: np.ndarray, test_images: np.ndarray, components: int, seed: int = 0) -> float:

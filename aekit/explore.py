@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import AekitError
+from aekit.errors import AekitError
 
 
 def latent_axes(codes: np.ndarray, count: int = 2) -> tuple[np.ndarray, np.ndarray]:
@@ -57,7 +57,7 @@ def prior_samples(count: int, latent_dim: int, seed: int = 0) -> np.ndarray:
 
 def interpolation_strip(model, images: np.ndarray, first: int, second: int, steps: int) -> np.ndarray:
     """Image ``first``, ``steps`` decodings on the line between the two codes, image ``second``."""
-    from .inference import decode, encode  # local: keeps this module NumPy-only to import
+    from aekit.inference import decode, encode  # local: keeps this module NumPy-only to import
 
     for index in (first, second):
         if not 0 <= index < len(images):

@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import AekitError
+from aekit.errors import AekitError
 
 
 @contextlib.contextmanager

@@ -8,9 +8,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .errors import AekitError
-from .models import Autoencoder
-from .precision import autocast
+from aekit.errors import AekitError
+from aekit.models import Autoencoder
+from aekit.training.precision import autocast
 
 # Batch sizes measured on the 2-core CI machine. Conv layers want batches small enough for
 # their activations to stay in the CPU caches (the 64-number conv decoder: 15,300 images/s in
@@ -25,7 +25,7 @@ def encode(
 ) -> np.ndarray:
     """Codes (N, latent_dim) of images (N, C, H, W) in [0, 1].
 
-    ``precision="bfloat16"`` trades a little accuracy for speed (see :mod:`aekit.precision`);
+    ``precision="bfloat16"`` trades a little accuracy for speed (see :mod:`aekit.training.precision`);
     the result is float32 either way.
     """
     _check_images(model, images)

@@ -14,11 +14,11 @@ from pathlib import Path
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from . import __version__
-from .errors import AekitError
-from .fileio import atomic_path, atomic_write_text
-from .models import Autoencoder, ModelConfig, build_model
-from .train import TrainConfig
+from aekit import __version__
+from aekit.errors import AekitError
+from aekit.fileio import atomic_path, atomic_write_text
+from aekit.models import Autoencoder, ModelConfig, build_model
+from aekit.training.loop import TrainConfig
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"

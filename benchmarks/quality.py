@@ -16,8 +16,8 @@ import tempfile
 from pathlib import Path
 
 from aekit.baselines import pca_mse
-from aekit.datasets import load_dataset
-from aekit.pipeline import make_configs, train_run
+from aekit.data.idx import load_dataset
+from aekit.training.pipeline import make_configs, train_run
 
 GOALS = {2: 0.031, 32: 0.0032}
 

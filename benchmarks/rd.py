@@ -27,14 +27,14 @@ import numpy as np
 from PIL import Image
 from sklearn.decomposition import PCA
 
-from aekit.codec import CHECKSUM, HEADER, compress_images, decompress_images, entropy_model_for
-from aekit.datasets import load_dataset
-from aekit.entropy import decode_symbols, encode_symbols, fit_entropy_model
+from aekit.codec.aez import CHECKSUM, HEADER, compress_images, decompress_images, entropy_model_for
+from aekit.codec.entropy import decode_symbols, encode_symbols, fit_entropy_model
+from aekit.data.files import to_uint8
+from aekit.data.idx import load_dataset
 from aekit.fileio import atomic_write_text
-from aekit.imageio import to_uint8
 from aekit.inference import encode
 from aekit.metrics import mse, psnr, ssim
-from aekit.plots import rate_distortion_figure, save_png
+from aekit.report.plots import rate_distortion_figure, save_png
 from aekit.runs import load_run
 
 JPEG_QUALITIES = (1, 5, 10, 20, 30, 50, 75, 90)

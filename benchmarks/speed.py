@@ -3,7 +3,7 @@
 The tutorial's configuration (dense 784-300-2, Adam 0.0005, batch 256, 20 epochs, validation
 on the 10,000 test images after every epoch) is trained by:
 
-- aekit (`aekit.train.fit`);
+- aekit (`aekit.training.loop.fit`);
 - a plain PyTorch loop, written the straightforward way: a random permutation per epoch,
   index a batch, forward, backward, `Adam.step()`;
 - Keras (when TensorFlow is installed: `pip install -e '.[bench]'`), the tutorial's model
@@ -81,11 +81,11 @@ def peak_rss_mb() -> float:
 def run_aekit(seed: int, family: str = "dense", precision: str = "float32") -> dict:
     """aekit's own fit, then encode + decode of the training set. ``dense`` is the tutorial's
     configuration; ``conv`` its family's recipe (2-number code) for CONV_EPOCHS epochs."""
-    from aekit.datasets import load_dataset
+    from aekit.data.idx import load_dataset
     from aekit.inference import decode, encode
     from aekit.models import build_model
-    from aekit.pipeline import make_configs
-    from aekit.train import fit
+    from aekit.training.loop import fit
+    from aekit.training.pipeline import make_configs
 
     train, test = load_dataset("train").images, load_dataset("test").images
     # The plain conv loop has no schedule; the cost per step is the same either way.
@@ -124,7 +124,7 @@ def run_plain(seed: int) -> dict:
     import torch
     from torch import nn
 
-    from aekit.datasets import load_dataset
+    from aekit.data.idx import load_dataset
 
     torch.manual_seed(seed)
     train = torch.as_tensor(load_dataset("train").images.reshape(N_TRAIN, PIXELS))
@@ -164,7 +164,7 @@ def run_keras(seed: int) -> dict:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
 
-    from aekit.datasets import load_dataset
+    from aekit.data.idx import load_dataset
 
     keras.utils.set_random_seed(seed)
     train = load_dataset("train").images.reshape(N_TRAIN, PIXELS)
@@ -198,9 +198,9 @@ def run_conv_plain(seed: int) -> dict:
     """The same conv model and settings in a straightforward loop."""
     import torch
 
-    from aekit.datasets import load_dataset
+    from aekit.data.idx import load_dataset
     from aekit.models import build_model
-    from aekit.pipeline import make_configs
+    from aekit.training.pipeline import make_configs
 
     torch.manual_seed(seed)
     train = torch.as_tensor(load_dataset("train").images)
@@ -237,7 +237,7 @@ def conv_flops() -> tuple[float, float, str]:
     from torch.utils.flop_counter import FlopCounterMode
 
     from aekit.models import build_model
-    from aekit.pipeline import make_configs
+    from aekit.training.pipeline import make_configs
 
     model_config, train_config = make_configs("conv", CODE)
     model = build_model(model_config, seed=0)

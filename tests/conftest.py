@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from aekit.datasets import MNIST, load_dataset
+from aekit.data.idx import MNIST, load_dataset
 
 
 @pytest.fixture(autouse=True)

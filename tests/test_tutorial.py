@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from aekit.cli import main
+from aekit.cli.main import main
 
 
 @pytest.mark.slow

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from torch import nn
 
-from .base import Autoencoder, ModelConfig
-from .registry import register_model
+from aekit.models.base import Autoencoder, ModelConfig
+from aekit.models.registry import register_model
 
 
 def _conv_block(in_channels: int, out_channels: int, stride: int = 1) -> list[nn.Module]:

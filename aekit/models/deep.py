@@ -6,8 +6,8 @@ import math
 
 from torch import nn
 
-from .base import Autoencoder, ModelConfig
-from .registry import register_model
+from aekit.models.base import Autoencoder, ModelConfig
+from aekit.models.registry import register_model
 
 
 def _mlp(sizes: list[int]) -> list[nn.Module]:

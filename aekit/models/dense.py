@@ -7,8 +7,8 @@ from collections import OrderedDict
 
 from torch import nn
 
-from .base import Autoencoder, ModelConfig, keras_initialise
-from .registry import register_model
+from aekit.models.base import Autoencoder, ModelConfig, keras_initialise
+from aekit.models.registry import register_model
 
 # Keras' LeakyReLU default slope, which the tutorial relies on (PyTorch's default is 0.01).
 KERAS_LEAKY_SLOPE = 0.3

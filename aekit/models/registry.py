@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 import torch
 
-from ..errors import AekitError
-from .base import Autoencoder, ModelConfig
+from aekit.errors import AekitError
+from aekit.models.base import Autoencoder, ModelConfig
 
 _FAMILIES: dict[str, type[Autoencoder]] = {}
 

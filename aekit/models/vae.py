@@ -5,9 +5,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .base import Autoencoder, ModelConfig
-from .conv import conv_decoder, conv_encoder_body
-from .registry import register_model
+from aekit.models.base import Autoencoder, ModelConfig
+from aekit.models.conv import conv_decoder, conv_encoder_body
+from aekit.models.registry import register_model
 
 
 class GaussianEncoder(nn.Module):

@@ -1,0 +1,213 @@
+"""Compressed image files (.aez): a trained run's encoder, quantiser and entropy coder as a codec.
+
+The byte layout is documented in docs/aez-format.md. In short: a fixed header (magic,
+version, model fingerprint, image shape, count, step, payload size), the ANS payload, and a
+CRC-32 of everything before it. Decoding checks every field against limits and the file's
+length before allocating anything, so a damaged or hostile file is a clear error.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from aekit.codec.entropy import EntropyModel, decode_symbols, encode_symbols, fit_entropy_model
+from aekit.data.folders import load_split
+from aekit.errors import AekitError
+from aekit.fileio import atomic_write_text
+from aekit.inference import decode, encode
+from aekit.models import Autoencoder
+from aekit.runs import Run
+from aekit.training.checkpoints import tensor_digest
+
+MAGIC = b"\x89AEZ"
+VERSION = 1
+# magic, version, flags, fingerprint, channels, height, width, latent_dim, count, step, payload size
+HEADER = struct.Struct("<4sBB16sHHHHIfI")
+CHECKSUM = struct.Struct("<I")
+FINGERPRINT_BYTES = 16
+MAX_COUNT = 10_000_000
+MAX_SIDE = 4096
+MAX_CHANNELS = 4
+# ANS keeps up to 64 bits of state beyond the information content; allow that and rounding.
+ANS_SLACK_BITS = 64
+ENTROPY_FOLDER = "entropy"
+
+
+@dataclass(frozen=True)
+class Header:
+    """The fields of an .aez file before its payload."""
+
+    fingerprint: bytes
+    shape: tuple[int, int, int]
+    latent_dim: int
+    count: int
+    step: float
+    payload_size: int
+
+
+def fingerprint(model: Autoencoder, entropy_model: EntropyModel) -> bytes:
+    """16 bytes that change if any weight or any probability table changes."""
+    digest = tensor_digest(model.state_dict())  # the weights are float32: see docs/aez-format.md
+    digest.update(entropy_model.to_json().encode())
+    return digest.digest()[:FINGERPRINT_BYTES]
+
+
+def pack(header: Header, payload: bytes) -> bytes:
+    """The complete file: header, payload, CRC-32 of both."""
+    body = (
+        HEADER.pack(
+            MAGIC,
+            VERSION,
+            0,
+            header.fingerprint,
+            *header.shape,
+            header.latent_dim,
+            header.count,
+            header.step,
+            len(payload),
+        )
+        + payload
+    )
+    return body + CHECKSUM.pack(zlib.crc32(body))
+
+
+def unpack(data: bytes, name: str = "the file") -> tuple[Header, bytes]:
+    """Validate an .aez file's framing and return its header and payload.
+
+    Raises :class:`AekitError` naming ``name`` for anything wrong: too short, wrong magic,
+    unknown version, sizes beyond limits or the file's length, checksum mismatch.
+    """
+    if len(data) < HEADER.size + CHECKSUM.size:
+        raise AekitError(f"{name} is too short to be an .aez file ({len(data)} bytes); it is truncated")
+    magic, version, flags, print_, channels, height, width, latent_dim, count, step, size = (
+        HEADER.unpack_from(data)
+    )
+    if magic != MAGIC:
+        raise AekitError(
+            f"{name} is not an .aez file (wrong magic bytes); pass a file made by 'aekit compress'"
+        )
+    if version != VERSION:
+        raise AekitError(
+            f"{name} is .aez format version {version}; this aekit reads version {VERSION}: upgrade aekit"
+        )
+    expected = HEADER.size + size + CHECKSUM.size
+    if len(data) != expected:
+        raise AekitError(
+            f"{name} is {len(data)} bytes but its header declares {expected}; "
+            "the file is truncated or damaged"
+        )
+    body = data[: -CHECKSUM.size]
+    if zlib.crc32(body) != CHECKSUM.unpack_from(data, len(body))[0]:
+        raise AekitError(f"{name} fails its checksum; the file is damaged (re-copy or re-compress it)")
+    problems = [
+        "flags are set" if flags else "",
+        "" if 1 <= channels <= MAX_CHANNELS else f"{channels} channels",
+        "" if 1 <= height <= MAX_SIDE and 1 <= width <= MAX_SIDE else f"{width}x{height} pixels",
+        "" if 1 <= count <= MAX_COUNT else f"{count} images",
+        "" if latent_dim >= 1 else "an empty code",
+        "" if np.isfinite(step) and step > 0 else f"step {step}",
+        "" if size % 4 == 0 else "a payload that is not whole 32-bit words",
+    ]
+    problems = [p for p in problems if p]
+    if problems:
+        raise AekitError(f"{name} declares {', '.join(problems)}; the file is damaged")
+    header = Header(print_, (channels, height, width), latent_dim, count, step, size)
+    return header, data[HEADER.size : HEADER.size + size]
+
+
+def compress_images(run: Run, entropy_model: EntropyModel, images: np.ndarray) -> bytes:
+    """The .aez bytes for ``images`` (N, C, H, W in [0, 1]). The same input gives the same bytes."""
+    if len(images) > MAX_COUNT:
+        raise AekitError(
+            f"{len(images)} images is more than one .aez file holds ({MAX_COUNT}); split the input"
+        )
+    symbols = entropy_model.symbols(encode(run.model, images))
+    payload = encode_symbols(entropy_model, symbols)
+    header = Header(
+        fingerprint=fingerprint(run.model, entropy_model),
+        shape=tuple(run.model.config.input_shape),
+        latent_dim=run.model.config.latent_dim,
+        count=len(images),
+        step=entropy_model.step,
+        payload_size=len(payload),
+    )
+    return pack(header, payload)
+
+
+def decompress_images(
+    run: Run, entropy_model: EntropyModel, data: bytes, name: str = "the file"
+) -> np.ndarray:
+    """Images (N, C, H, W) from .aez bytes made with this run and entropy model."""
+    header, payload = unpack(data, name)
+    if header.fingerprint != fingerprint(run.model, entropy_model):
+        raise AekitError(f"{name} was made with another model; pass the run that compressed it with --run")
+    check_fits(header, entropy_model, name)
+    try:
+        symbols = decode_symbols(entropy_model, payload, header.count)
+    except ValueError as exc:
+        raise AekitError(f"{name}: {exc}; the file is damaged") from None
+    return decode(run.model, entropy_model.codes(symbols))
+
+
+def check_fits(header: Header, entropy_model: EntropyModel, name: str) -> None:
+    """Refuse a header whose count could not fit in its payload under this entropy model."""
+    if header.latent_dim != entropy_model.latent_dim or header.step != np.float32(entropy_model.step):
+        raise AekitError(f"{name} does not match its model's code size or step; the file is damaged")
+    least_bits = header.count * entropy_model.min_bits_per_code()
+    if least_bits > 8 * header.payload_size + ANS_SLACK_BITS:
+        raise AekitError(
+            f"{name} declares {header.count} images but its {header.payload_size}-byte payload cannot hold "
+            "that many; the file is damaged"
+        )
+
+
+# --- entropy models stored in a run folder -------------------------------------------------
+
+
+def entropy_model_path(run_folder: Path, model: Autoencoder, entropy_model: EntropyModel) -> Path:
+    """Where a run keeps an entropy model: named by the fingerprint it gives the run's files."""
+    return run_folder / ENTROPY_FOLDER / f"{fingerprint(model, entropy_model).hex()}.json"
+
+
+def entropy_model_for(run: Run, run_folder: Path, step: float) -> EntropyModel:
+    """The run's entropy model at ``step``: loaded if stored for these weights, else fitted on
+    the run's training set and stored in ``run_folder/entropy/`` for later compress and
+    decompress calls. (Tables left by an earlier run in a reused folder are not used.)"""
+    for path in sorted((run_folder / ENTROPY_FOLDER).glob("*.json")):
+        try:
+            candidate = EntropyModel.from_json(path.read_text())
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+            continue
+        if candidate.step == step and path.stem == fingerprint(run.model, candidate).hex():
+            return candidate
+    training = load_split(run.dataset, "train")
+    model = fit_entropy_model(encode(run.model, training.images), step)
+    atomic_write_text(entropy_model_path(run_folder, run.model, model), model.to_json())
+    return model
+
+
+def find_entropy_model(run: Run, run_folder: Path, wanted: bytes) -> EntropyModel | None:
+    """The run's stored entropy model whose fingerprint is ``wanted``, if any."""
+    path = run_folder / ENTROPY_FOLDER / f"{wanted.hex()}.json"
+    if not path.is_file():
+        return None
+    try:
+        model = EntropyModel.from_json(path.read_text())
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        raise AekitError(f"{path} is damaged; delete it and compress again") from None
+    if fingerprint(run.model, model) != wanted:
+        raise AekitError(
+            f"{path} does not belong to the weights in {run_folder}; the run folder mixes two runs"
+        )
+    return model
+
+
+def find_run_folder(wanted: bytes, search_root: Path) -> Path | None:
+    """The run folder under ``search_root`` holding the entropy model with fingerprint ``wanted``."""
+    matches = sorted(search_root.glob(f"*/{ENTROPY_FOLDER}/{wanted.hex()}.json"))
+    return matches[0].parent.parent if matches else None

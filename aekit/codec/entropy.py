@@ -1,0 +1,153 @@
+"""Quantised codes to bytes and back: per-dimension probability tables and an ANS entropy coder.
+
+Codes are rounded to multiples of one ``step``; each code dimension gets its own table of
+symbol probabilities, counted on the training set's codes. The tables belong to a trained
+run (fitted once and stored in it), never to a compressed file. The coder is
+``constriction``'s asymmetric numeral systems (ANS) coder, which spends within a fraction
+of a percent of -log2(probability) bits per symbol.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import constriction
+import numpy as np
+
+from aekit.errors import AekitError
+
+# A table wider than this means the step is far too small for the codes' range.
+MAX_SYMBOLS = 1 << 16
+# Every symbol in a dimension's range keeps this many pseudo-counts, so a code the training
+# set never produced still costs a finite number of bits.
+PSEUDO_COUNT = 0.5
+# The range of each table reaches this fraction of the training codes' spread beyond them
+# on both sides (and at least MARGIN_SYMBOLS), for images a little unlike the training set.
+MARGIN_FRACTION = 0.25
+MARGIN_SYMBOLS = 2
+
+
+@dataclass(frozen=True)
+class EntropyModel:
+    """Symbol counts per code dimension for codes rounded to multiples of ``step``.
+
+    ``low[d]`` is the smallest symbol of dimension d and ``counts[d][k]`` how often symbol
+    ``low[d] + k`` occurred among the training codes. Codes beyond a table's range are
+    clipped to its ends.
+    """
+
+    step: float
+    low: tuple[int, ...]
+    counts: tuple[tuple[int, ...], ...]
+
+    @property
+    def latent_dim(self) -> int:
+        return len(self.low)
+
+    def probabilities(self) -> np.ndarray:
+        """(D, K) float64, each row summing to 1 over its dimension's symbols, zero-padded to K."""
+        width = max(len(row) for row in self.counts)
+        table = np.zeros((self.latent_dim, width))
+        for d, row in enumerate(self.counts):
+            weights = np.asarray(row, dtype=np.float64) + PSEUDO_COUNT
+            table[d, : len(row)] = weights / weights.sum()
+        return table
+
+    def symbols(self, codes: np.ndarray) -> np.ndarray:
+        """Codes (N, D) -> table indices (N, D) int32: rounded to the step, clipped to each range."""
+        high = np.asarray(self.low) + np.asarray([len(row) for row in self.counts]) - 1
+        rounded = np.rint(np.asarray(codes, dtype=np.float64) / self.step)
+        return (np.clip(rounded, self.low, high) - np.asarray(self.low)).astype(np.int32)
+
+    def codes(self, symbols: np.ndarray) -> np.ndarray:
+        """Table indices (N, D) -> the quantised codes (N, D) float32 they stand for."""
+        return ((symbols + np.asarray(self.low)) * self.step).astype(np.float32)
+
+    def bits(self, symbols: np.ndarray) -> float:
+        """The information content of ``symbols`` under this model: what an ideal coder spends."""
+        table = self.probabilities()
+        rows = np.broadcast_to(np.arange(self.latent_dim), symbols.shape)
+        return float(-np.log2(table[rows, symbols]).sum())
+
+    def min_bits_per_code(self) -> float:
+        """The fewest bits any one code can cost: bounds how many codes a payload can hold."""
+        return float(-np.log2(self.probabilities().max(axis=1)).sum())
+
+    def to_json(self) -> str:
+        """Canonical JSON: the same model always gives the same text (it is fingerprinted)."""
+        return json.dumps(
+            {"step": self.step, "low": list(self.low), "counts": [list(row) for row in self.counts]},
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> EntropyModel:
+        """Parse :meth:`to_json` output; raises ValueError if it is not a consistent model."""
+        data = json.loads(text)
+        step = float(data["step"])
+        low = tuple(int(v) for v in data["low"])
+        counts = tuple(tuple(int(c) for c in row) for row in data["counts"])
+        if not (
+            step > 0
+            and np.isfinite(step)
+            and len(low) == len(counts) > 0
+            and all(0 < len(row) <= MAX_SYMBOLS and min(row) >= 0 for row in counts)
+        ):
+            raise ValueError("inconsistent entropy model")
+        return cls(step=step, low=low, counts=counts)
+
+
+def fit_entropy_model(codes: np.ndarray, step: float) -> EntropyModel:
+    """Count the symbols of training ``codes`` (N, D) rounded to multiples of ``step``."""
+    if not (step > 0 and np.isfinite(step)):
+        raise AekitError(f"--step must be a positive number (got {step})")
+    codes = np.asarray(codes, dtype=np.float64)
+    if codes.ndim != 2 or len(codes) == 0 or not np.all(np.isfinite(codes)):
+        raise AekitError("fitting an entropy model needs a non-empty (N, D) array of finite codes")
+    rounded = np.rint(codes / step).astype(np.int64)
+    low, counts = [], []
+    for column in rounded.T:
+        smallest, largest = int(column.min()), int(column.max())
+        margin = max(MARGIN_SYMBOLS, int(MARGIN_FRACTION * (largest - smallest)))
+        start, stop = smallest - margin, largest + margin
+        if stop - start + 1 > MAX_SYMBOLS:
+            raise AekitError(
+                f"a step of {step} gives {stop - start + 1} symbols in one code dimension "
+                f"(limit {MAX_SYMBOLS}); choose a larger --step"
+            )
+        low.append(start)
+        counts.append(tuple(np.bincount(column - start, minlength=stop - start + 1).tolist()))
+    return EntropyModel(step=float(step), low=tuple(low), counts=tuple(counts))
+
+
+def _categoricals(model: EntropyModel) -> list:
+    # perfect=False: the fast, documented-stable quantisation of the probabilities; encoder and
+    # decoder must agree on it, and both come from here.
+    return [constriction.stream.model.Categorical(row, perfect=False) for row in model.probabilities()]
+
+
+def encode_symbols(model: EntropyModel, symbols: np.ndarray) -> bytes:
+    """ANS-code table indices (N, D); the bytes are little-endian 32-bit words."""
+    coder = constriction.stream.stack.AnsCoder()
+    # ANS is a stack: push dimensions last-first so that decoding pops them first-last.
+    for d, categorical in reversed(list(enumerate(_categoricals(model)))):
+        coder.encode_reverse(np.ascontiguousarray(symbols[:, d], dtype=np.int32), categorical)
+    return coder.get_compressed().astype("<u4").tobytes()
+
+
+def decode_symbols(model: EntropyModel, payload: bytes, count: int) -> np.ndarray:
+    """Inverse of :func:`encode_symbols`. Raises ValueError if ``payload`` does not decode
+    to exactly ``count`` codes."""
+    if len(payload) % 4:
+        raise ValueError("payload length is not a whole number of 32-bit words")
+    words = np.frombuffer(payload, dtype="<u4").astype(np.uint32)
+    try:
+        coder = constriction.stream.stack.AnsCoder(words)
+        columns = [coder.decode(categorical, count) for categorical in _categoricals(model)]
+        empty = coder.is_empty()
+    except Exception as exc:  # constriction reports malformed data with various exception types
+        raise ValueError(f"entropy-coded data is malformed ({exc})") from None
+    if not empty:
+        raise ValueError("entropy-coded data holds more than the header's count of codes")
+    return np.stack(columns, axis=1).astype(np.int32) if columns else np.zeros((count, 0), np.int32)

@@ -1,0 +1,333 @@
+"""The fit loop: Adam on reshuffled mini-batches, validation MSE after every epoch."""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+from torch import distributed as dist
+from torch import nn
+from torch.nn import functional as F
+from torch.nn.parallel import DistributedDataParallel
+from tqdm.auto import tqdm
+
+from aekit.errors import AekitError
+from aekit.models import Autoencoder
+from aekit.training.checkpoints import Checkpoint, EpochRecord
+from aekit.training.losses import corrupt, objective
+from aekit.training.precision import autocast, check_precision
+
+SCHEDULES = ("constant", "cosine")
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation settings. The defaults are the tutorial's."""
+
+    epochs: int = 20
+    batch_size: int = 256
+    lr: float = 0.0005
+    seed: int = 0
+    # Keras' Adam uses 1e-7 where PyTorch uses 1e-8; matching it keeps results comparable.
+    adam_eps: float = 1e-7
+    schedule: str = "constant"  # or "cosine": the learning rate decays to 0 over the run
+    noise: float = 0.0  # denoising: std of Gaussian noise added to training inputs only
+    kl_weight: float = 1.0  # weight of the KL term (VAE only)
+    # Compression training: the decoder sees codes plus uniform noise of one quantisation
+    # step, and rate_weight trades the codes' estimated bits against reconstruction error.
+    quantize: bool = False
+    rate_weight: float = 0.0
+    device: str = "cpu"
+    precision: str = "float32"  # or "bfloat16": opt-in mixed precision, see aekit.training.precision
+
+    def validate(self) -> None:
+        if self.epochs < 1:
+            raise AekitError(f"--epochs must be at least 1 (got {self.epochs})")
+        if self.batch_size < 1:
+            raise AekitError(f"--batch-size must be at least 1 (got {self.batch_size})")
+        if not (self.lr > 0 and math.isfinite(self.lr)):
+            raise AekitError(f"--lr must be a positive number (got {self.lr})")
+        if self.schedule not in SCHEDULES:
+            raise AekitError(f"--schedule must be one of {', '.join(SCHEDULES)} (got {self.schedule!r})")
+        if not (0 <= self.noise < math.inf):
+            raise AekitError(f"--noise must be 0 or more (got {self.noise})")
+        if not (0 <= self.kl_weight < math.inf):
+            raise AekitError(f"--kl-weight must be 0 or more (got {self.kl_weight})")
+        if not (0 <= self.rate_weight < math.inf):
+            raise AekitError(f"--rate-weight must be 0 or more (got {self.rate_weight})")
+        check_precision(self.precision)
+        if self.rate_weight and not self.quantize:
+            raise AekitError("--rate-weight only applies with --quantize; add --quantize")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class TrainResult:
+    """What a run of :func:`fit` produced. The model itself is trained in place."""
+
+    history: list[EpochRecord] = field(default_factory=list)
+    train_seconds: float = 0.0
+    stopped: str | None = None  # why training ended early, or None if it ran every epoch
+    interrupted: bool = False  # stopped on request (a checkpoint was offered), not by divergence
+
+    @property
+    def val_mse(self) -> float:
+        return self.history[-1].val_loss if self.history else float("nan")
+
+
+def fit(
+    model: Autoencoder,
+    train_images: np.ndarray,
+    val_images: np.ndarray,
+    config: TrainConfig,
+    *,
+    progress: bool = True,
+    on_epoch: Callable[[EpochRecord], None] | None = None,
+    resume: Checkpoint | None = None,
+    on_checkpoint: Callable[[Checkpoint], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> TrainResult:
+    """Train ``model`` to reproduce ``train_images`` (N, C, H, W, float32 in [0, 1]).
+
+    The history's ``loss`` is the training objective (per-pixel MSE, plus the KL term for a
+    VAE, on noisy inputs when denoising); ``val_loss`` is always the plain per-pixel MSE of
+    the clean validation images.
+
+    Reshuffles every epoch from a generator seeded by ``config.seed``, so the same seed on
+    the same machine gives the same weights bit for bit. If the loss becomes NaN or
+    infinite, training stops, the weights of the last completed epoch are restored and
+    ``TrainResult.stopped`` says what happened.
+
+    ``on_checkpoint`` receives a :class:`Checkpoint` after every epoch, and mid-epoch when
+    ``should_stop()`` turns true (checked after every batch; training then returns). Passing
+    a checkpoint as ``resume`` continues exactly where it was taken: the same weights, bit
+    for bit, as a run that was never interrupted.
+
+    Inside an initialised ``torch.distributed`` process group the model is wrapped in
+    DistributedDataParallel: every process draws the same shuffled order and takes its share
+    of each batch, so the global batch, and the result, match a single process.
+    """
+    config.validate()
+    if len(train_images) == 0:
+        raise AekitError("no training images; check the dataset")
+    device = torch.device(config.device)
+    model.to(device).train()
+    rank, world = rank_and_world()
+    # Arrays move to the device once; streamed images (aekit.data.folders.StreamedImages) stay on disk.
+    train = torch.as_tensor(train_images, device=device) if _in_memory(train_images) else train_images
+    val = torch.as_tensor(val_images, device=device) if _in_memory(val_images) else val_images
+    step_loss: nn.Module = _StepLoss(model, config)
+    if world > 1:
+        step_loss = DistributedDataParallel(step_loss)
+    optimizer = torch.optim.Adam(
+        model.parameters(), lr=config.lr, eps=config.adam_eps, **_fast_adam_options(device)
+    )
+    shuffler = torch.Generator().manual_seed(config.seed)
+    sampler = torch.Generator().manual_seed(config.seed + 1 + rank)  # noise and VAE sampling
+    steps = math.ceil(len(train) / config.batch_size)
+    scheduler = _scheduler(optimizer, config, steps * config.epochs)
+    result = TrainResult()
+    first_epoch, first_batch, total, earlier_seconds = 1, 0, 0.0, 0.0
+    if resume is not None:
+        model.load_state_dict(resume.model)
+        optimizer.load_state_dict(resume.optimizer)
+        if scheduler is not None and resume.scheduler is not None:
+            scheduler.load_state_dict(resume.scheduler)
+        shuffler.set_state(resume.shuffler)
+        if len(resume.samplers) != world:
+            raise AekitError(
+                f"the checkpoint was saved by {len(resume.samplers)} process(es); resume it with as many"
+            )
+        sampler.set_state(resume.samplers[rank])
+        result.history = list(resume.history)
+        first_epoch, first_batch = resume.epoch + 1, resume.batch
+        total, earlier_seconds = resume.running_loss, resume.train_seconds
+    last_good = copy.deepcopy(model.state_dict())
+    started = time.perf_counter() - earlier_seconds
+
+    def checkpoint(epoch: int, batch: int, shuffler_state: torch.Tensor, weights: dict) -> Checkpoint:
+        return Checkpoint(
+            epoch=epoch,
+            batch=batch,
+            model=weights,
+            optimizer=copy.deepcopy(optimizer.state_dict()),
+            scheduler=None if scheduler is None else scheduler.state_dict(),
+            shuffler=shuffler_state,
+            samplers=_gather(sampler.get_state(), world),
+            running_loss=total,
+            train_seconds=time.perf_counter() - started,
+            history=list(result.history),
+        )
+
+    for epoch in range(first_epoch, config.epochs + 1):
+        epoch_start = time.perf_counter()
+        epoch_shuffler_state = shuffler.get_state()  # a mid-epoch checkpoint redraws this order
+        order = torch.randperm(len(train), generator=shuffler)
+        bar = tqdm(
+            total=steps,
+            initial=first_batch,
+            desc=f"epoch {epoch}/{config.epochs}",
+            leave=False,
+            disable=not progress,
+        )
+        batches = _epoch_batches(train, order, first_batch, config.batch_size, (rank, world), device)
+        for index, batch in zip(range(first_batch, steps), batches, strict=True):
+            with autocast(device, config.precision):
+                loss = step_loss(corrupt(batch, config.noise, sampler), batch, sampler)
+            loss_value = loss.item()
+            # One exchange per step tells every process whether any diverged or was asked to stop.
+            diverged, stop = _agree(
+                [not math.isfinite(loss_value), bool(should_stop and should_stop())], world
+            )
+            if diverged:
+                bar.close()
+                model.load_state_dict(last_good)
+                result.stopped = (
+                    f"loss became {loss_value} in epoch {epoch}; kept the weights of epoch "
+                    f"{epoch - 1} (try a smaller --lr)"
+                )
+                result.train_seconds = time.perf_counter() - started
+                return result
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
+            total += loss_value * len(batch)
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss_value:.4f}", refresh=False)
+            if stop:
+                bar.close()
+                if on_checkpoint is not None:
+                    weights = copy.deepcopy(model.state_dict())
+                    on_checkpoint(checkpoint(epoch - 1, index + 1, epoch_shuffler_state, weights))
+                result.stopped = f"interrupted in epoch {epoch}"
+                result.interrupted = True
+                result.train_seconds = time.perf_counter() - started
+                return result
+        bar.close()
+        record = EpochRecord(
+            epoch=epoch,
+            loss=total / (len(train) // world),
+            val_loss=mean_squared_error(model, val, config.batch_size),
+            seconds=time.perf_counter() - epoch_start,
+        )
+        first_batch, total = 0, 0.0
+        model.train()
+        result.history.append(record)
+        last_good = copy.deepcopy(model.state_dict())
+        if on_epoch is not None:
+            on_epoch(record)
+        if on_checkpoint is not None:
+            # last_good is this epoch's copy of the weights, never changed in place: share it.
+            on_checkpoint(checkpoint(epoch, 0, shuffler.get_state(), last_good))
+
+    result.train_seconds = time.perf_counter() - started
+    return result
+
+
+class _StepLoss(nn.Module):
+    """The training objective as a module, so DistributedDataParallel can wrap it: DDP only
+    synchronises gradients of what runs inside its ``forward``."""
+
+    def __init__(self, model: Autoencoder, config: TrainConfig):
+        super().__init__()
+        self.model = model
+        self.config = config
+
+    def forward(
+        self, inputs: torch.Tensor, targets: torch.Tensor, generator: torch.Generator
+    ) -> torch.Tensor:
+        return objective(
+            self.model,
+            inputs,
+            targets,
+            kl_weight=self.config.kl_weight,
+            quantize=self.config.quantize,
+            rate_weight=self.config.rate_weight,
+            generator=generator,
+        )
+
+
+def rank_and_world() -> tuple[int, int]:
+    """This process's rank and the number of processes: (0, 1) outside torch.distributed."""
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def _gather(state: torch.Tensor, world: int) -> list[torch.Tensor]:
+    """Every process's copy of ``state`` (a generator state), in rank order."""
+    if world == 1:
+        return [state]
+    states = [torch.empty_like(state) for _ in range(world)]
+    dist.all_gather(states, state)
+    return states
+
+
+def _agree(flags: list[bool], world: int) -> list[bool]:
+    """Each flag true if it is true in any process, so every process takes the same branch."""
+    if world == 1:
+        return flags
+    tensor = torch.tensor(flags, dtype=torch.int32)
+    dist.all_reduce(tensor, op=dist.ReduceOp.MAX)
+    return [bool(v) for v in tensor.tolist()]
+
+
+def mean_squared_error(model: Autoencoder, images, batch_size: int = 1024) -> float:
+    """Mean squared error per pixel of ``model``'s reconstructions of ``images`` (a tensor, an
+    array, or anything that slices into arrays, such as streamed images)."""
+    model.eval()
+    device = next(model.parameters()).device
+    squared, pixels = 0.0, 0
+    with torch.inference_mode():
+        for start in range(0, len(images), batch_size):
+            batch = torch.as_tensor(images[start : start + batch_size]).to(device)
+            squared += F.mse_loss(model(batch), batch, reduction="sum").item()
+            pixels += batch.numel()
+    return squared / pixels
+
+
+def _in_memory(images) -> bool:
+    return isinstance(images, np.ndarray | torch.Tensor)
+
+
+def _epoch_batches(train, order: torch.Tensor, first_batch: int, batch_size: int, group, device):
+    """One epoch's batches in ``order``, from batch ``first_batch`` on; each process of a
+    distributed ``group`` (rank, world) gets every world-th row of each batch.
+
+    In memory: each batch is gathered straight into one contiguous tensor. (Gathering the
+    whole epoch at once is no faster and would hold a second copy of the training set.)
+    Streamed: DataLoader worker processes read the same batches from disk.
+    """
+    rank, world = group
+    starts = range(first_batch * batch_size, len(order), batch_size)
+    if _in_memory(train):
+        order = order.to(device)
+        for start in starts:
+            yield train[order[start : start + batch_size][rank::world]]
+        return
+    chunks = [order[start : start + batch_size][rank::world].tolist() for start in starts]
+    workers = min(4, os.cpu_count() or 1)
+    loader = torch.utils.data.DataLoader(train, batch_sampler=chunks, num_workers=workers)
+    for batch in loader:
+        yield batch.to(device)
+
+
+def _scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig, total_steps: int):
+    if config.schedule == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total_steps)
+    return None
+
+
+def _fast_adam_options(device: torch.device) -> dict:
+    # The fused kernel updates every parameter in one pass; the plain loop is the fallback.
+    return {"fused": True} if device.type in ("cpu", "cuda") else {}

@@ -1,0 +1,140 @@
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from aekit.codec.aez import HEADER, MAGIC, compress_images, decompress_images, unpack
+from aekit.codec.entropy import fit_entropy_model
+from aekit.errors import AekitError
+from aekit.inference import decode, encode
+from aekit.models import ModelConfig, build_model
+from aekit.runs import Run
+
+
+def make_codec(seed=0, step=0.05):
+    rng = np.random.default_rng(1)
+    images = rng.random((200, 1, 28, 28), dtype=np.float32)
+    run = Run(model=build_model(ModelConfig(latent_dim=4, hidden=16), seed=seed))
+    return run, fit_entropy_model(encode(run.model, images), step), images
+
+
+@pytest.fixture(scope="module")
+def codec():
+    run, entropy_model, images = make_codec()
+    return run, entropy_model, images, compress_images(run, entropy_model, images[:50])
+
+
+def with_checksum(body: bytes) -> bytes:
+    """A file whose checksum is right for ``body``: damage the checksum alone cannot catch."""
+    return body + struct.pack("<I", zlib.crc32(body))
+
+
+def test_decompress_gives_the_decoder_output_of_the_rounded_codes(codec):
+    run, entropy_model, images, data = codec
+    restored = decompress_images(run, entropy_model, data)
+    rounded = entropy_model.codes(entropy_model.symbols(encode(run.model, images[:50])))
+    assert restored.shape == (50, 1, 28, 28)
+    np.testing.assert_array_equal(restored, decode(run.model, rounded))
+
+
+def test_same_input_same_bytes(codec):
+    run, entropy_model, images, data = codec
+    assert compress_images(run, entropy_model, images[:50]) == data
+
+
+def test_header_records_shape_count_and_step(codec):
+    _, entropy_model, _, data = codec
+    header, payload = unpack(data)
+    assert (header.shape, header.latent_dim, header.count) == ((1, 28, 28), 4, 50)
+    assert header.step == pytest.approx(entropy_model.step)
+    assert len(payload) == header.payload_size == len(data) - HEADER.size - 4
+
+
+def damaged_files(data: bytes) -> dict[str, tuple[bytes, str]]:
+    body = data[:-4]
+    header = bytearray(body)
+    version = bytearray(body)
+    version[4] = 9
+    count = bytearray(body)
+    struct.pack_into("<I", count, 4 + 1 + 1 + 16 + 8, 4_000_000)
+    zero = bytearray(body)
+    struct.pack_into("<I", zero, 4 + 1 + 1 + 16 + 8, 0)
+    header[0:4] = b"PK\x03\x04"
+    flipped = bytearray(data)
+    flipped[len(data) // 2] ^= 0x10
+    return {
+        "truncated": (data[:-7], "truncated"),
+        "empty": (b"", "too short"),
+        "bit flipped": (bytes(flipped), "checksum"),
+        "wrong magic": (with_checksum(bytes(header)), "not an .aez file"),
+        "unknown version": (with_checksum(bytes(version)), "version 9"),
+        "absurd count": (with_checksum(bytes(count)), "cannot hold"),
+        "zero count": (with_checksum(bytes(zero)), "0 images"),
+    }
+
+
+@pytest.mark.parametrize(
+    "kind",
+    ["truncated", "empty", "bit flipped", "wrong magic", "unknown version", "absurd count", "zero count"],
+)
+def test_damaged_files_are_clear_errors(codec, kind):
+    run, entropy_model, _, data = codec
+    bad, fragment = damaged_files(data)[kind]
+    with pytest.raises(AekitError, match=fragment) as error:
+        decompress_images(run, entropy_model, bad, "x.aez")
+    assert str(error.value).startswith("x.aez")
+
+
+def test_a_file_from_another_model_is_refused(codec):
+    _, _, images, data = codec
+    other_run, other_entropy, _ = make_codec(seed=1)
+    with pytest.raises(AekitError, match="another model"):
+        decompress_images(other_run, other_entropy, data)
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    st.one_of(
+        st.binary(max_size=200),
+        st.tuples(st.integers(0, 10_000), st.binary(min_size=1, max_size=8), st.booleans()),
+    )
+)
+def test_fuzz_never_crashes(codec, attack):
+    """Random files, and real files with random bytes overwritten (with and without a fixed-up
+    checksum), give either images of the right shape or an AekitError: nothing else."""
+    run, entropy_model, _, data = codec
+    if isinstance(attack, bytes):
+        candidate = MAGIC + attack if attack[:1] == b"\x00" else attack
+    else:
+        position, patch, fix_checksum = attack
+        position %= len(data)
+        mutated = bytearray(data)
+        mutated[position : position + len(patch)] = patch
+        candidate = with_checksum(bytes(mutated[:-4])) if fix_checksum else bytes(mutated)
+    try:
+        images = decompress_images(run, entropy_model, candidate)
+    except AekitError as error:
+        assert "\n" not in str(error)
+    else:
+        assert images.shape[1:] == (1, 28, 28) and np.isfinite(images).all()
+
+
+def test_tables_of_other_weights_in_a_reused_run_folder_are_not_used(tmp_path, require_mnist):
+    from aekit.codec.aez import entropy_model_for, fingerprint
+
+    first, second = (Run(model=build_model(ModelConfig(latent_dim=4, hidden=16), seed=s)) for s in (0, 1))
+    fitted = entropy_model_for(first, tmp_path, 0.5)
+    assert entropy_model_for(first, tmp_path, 0.5) == fitted  # stored, then reused
+    refitted = entropy_model_for(second, tmp_path, 0.5)  # e.g. after 'aekit train --force' into the folder
+    assert refitted != fitted
+    names = sorted(p.stem for p in (tmp_path / "entropy").glob("*.json"))
+    assert names == sorted(
+        [fingerprint(first.model, fitted).hex(), fingerprint(second.model, refitted).hex()]
+    )

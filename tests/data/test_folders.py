@@ -1,0 +1,124 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from aekit.cli.main import main
+from aekit.data import folders
+from aekit.data.folders import folder_dataset, load_folder_split, load_split
+from aekit.errors import AekitError
+
+
+def make_images(folder, count=12, colour=True):
+    """Images of assorted sizes and shapes: coloured rectangles on gradients."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for i in range(count):
+        width, height = int(rng.integers(20, 60)), int(rng.integers(20, 60))
+        pixels = np.zeros((height, width, 3), np.uint8)
+        pixels[..., 0] = np.linspace(0, 255, width, dtype=np.uint8)[None, :]
+        pixels[height // 4 : height // 2, width // 4 : width // 2] = rng.integers(0, 256, 3)
+        image = Image.fromarray(pixels) if colour else Image.fromarray(pixels[..., 0])
+        image.save(folder / f"img{i:02d}.{'png' if i % 2 else 'jpg'}")
+    return folder
+
+
+def test_a_folder_splits_into_disjoint_square_sets(tmp_path):
+    spec = folder_dataset(make_images(tmp_path / "pics"), image_size=16, val_fraction=0.25)
+    assert spec.shape == (3, 16, 16)
+    train, val = load_folder_split(spec, "train"), load_folder_split(spec, "test")
+    assert len(train) == 9 and len(val) == 3
+    assert train.images.shape == (9, 3, 16, 16) and train.images.dtype == np.float32
+    assert 0 <= train.images.min() and train.images.max() <= 1
+    # Same split every time, and by config.json's record of it.
+    np.testing.assert_array_equal(load_split(spec.to_dict(), "test").images, val.images)
+    assert not any(np.array_equal(v, t) for v in val.images for t in train.images)
+
+
+def test_size_and_channels_default_to_the_first_image(tmp_path):
+    spec = folder_dataset(make_images(tmp_path / "gray", colour=False))
+    first = Image.open(sorted((tmp_path / "gray").iterdir())[0])
+    assert spec.channels == 1 and spec.image_size == min(first.size)
+
+
+def test_bad_folders_and_files_are_named(tmp_path):
+    with pytest.raises(AekitError, match="no PNG or JPEG"):
+        folder_dataset((tmp_path / "empty").mkdir() or tmp_path / "empty")
+    pics = make_images(tmp_path / "pics")
+    (pics / "notes.txt").write_text("hello")
+    with pytest.raises(AekitError, match="notes.txt.*--skip-bad"):
+        folder_dataset(pics, image_size=8)
+    with pytest.warns(UserWarning, match="notes.txt"):
+        spec = folder_dataset(pics, image_size=8, skip_bad=True)
+    (pics / "notes.txt").unlink()
+    (pics / "broken.png").write_bytes(b"\x89PNG not really")
+    spec = folders.FolderDataset(str(pics), 8, 3, skip_bad=True)
+    strict = folders.FolderDataset(str(pics), 8, 3)
+    with pytest.raises(AekitError, match="broken.png"):
+        for split in ("train", "test"):
+            load_folder_split(strict, split)
+    with pytest.warns(UserWarning, match="broken.png"):
+        images = [load_folder_split(spec, split) for split in ("train", "test")]
+    assert sum(len(part) for part in images) == 12
+
+
+def test_decompression_bombs_are_refused(tmp_path, monkeypatch):
+    pics = make_images(tmp_path / "pics", count=3)
+    monkeypatch.setattr(folders, "MAX_PIXELS", 100)
+    with pytest.raises(AekitError, match="over the limit"):
+        folder_dataset(pics)
+
+
+def test_train_encode_compress_report_on_an_rgb_folder(tmp_path, capsys):
+    pics = make_images(tmp_path / "pics", count=24)
+    run = tmp_path / "run"
+    argv = ["train", "--model", "conv", "--dataset", pics, "--image-size", "16", "--channels", "3"]
+    argv += ["--hidden", "4", "--latent-dim", "4", "--epochs", "2", "--quantize", "--out", run]
+    assert main([str(a) for a in argv]) == 0
+    assert main(["eval", str(run)]) == 0
+    assert main(["encode", str(run), str(pics), "--resize", "-o", str(tmp_path / "codes.npy")]) == 0
+    assert np.load(tmp_path / "codes.npy").shape == (24, 4)
+    assert main(["compress", str(run), str(pics), "--resize", "-o", str(tmp_path / "p.aez")]) == 0
+    assert main(["decompress", str(tmp_path / "p.aez"), "--run", str(run), "-o", str(tmp_path / "out")]) == 0
+    assert len(list((tmp_path / "out").glob("*.png"))) == 24
+    assert main(["report", str(run)]) == 0
+
+
+def test_folder_options_need_a_folder(capsys):
+    assert main(["train", "--image-size", "16"]) == 2
+    assert "image folders" in capsys.readouterr().err
+
+
+def test_streaming_from_disk_trains_exactly_like_memory(tmp_path):
+    from safetensors.torch import load_file
+
+    pics = make_images(tmp_path / "pics", count=40)
+    common = ["train", "--model", "conv", "--dataset", str(pics), "--image-size", "12", "--hidden", "4"]
+    common += ["--latent-dim", "3", "--epochs", "2", "--batch-size", "8"]
+    assert main([*common, "--out", str(tmp_path / "memory")]) == 0
+    assert main([*common, "--stream", "--out", str(tmp_path / "stream")]) == 0
+    config = json.loads((tmp_path / "stream" / "config.json").read_text())
+    assert config["dataset"]["stream"] is True
+    memory, stream = (load_file(tmp_path / name / "model.safetensors") for name in ("memory", "stream"))
+    for name in memory:
+        assert torch.equal(memory[name], stream[name]), name
+
+
+def test_streamed_images_index_like_an_array(tmp_path):
+    spec = folder_dataset(make_images(tmp_path / "pics"), image_size=8, stream=True)
+    streamed = load_folder_split(spec, "train").images
+    in_memory = load_folder_split(folders.FolderDataset(spec.path, 8, 3, stream=False), "train").images
+    assert isinstance(streamed, folders.StreamedImages) and streamed.shape == in_memory.shape
+    np.testing.assert_array_equal(streamed[2:5], in_memory[2:5])
+    np.testing.assert_array_equal(streamed[np.array([4, 0])], in_memory[[4, 0]])
+
+
+def test_a_failed_training_leaves_no_empty_run_folder(tmp_path, capsys):
+    pics = make_images(tmp_path / "pics", count=6)
+    (pics / "zz-broken.png").write_bytes(b"\x89PNG not really")
+    run = tmp_path / "run"
+    assert main(["train", "--dataset", str(pics), "--image-size", "8", "--out", str(run)]) == 2
+    assert "zz-broken.png" in capsys.readouterr().err
+    assert not run.exists()
