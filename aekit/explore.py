@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from aekit.errors import AekitError
+from aekit.errors import AekitError, ParameterError
 
 
 def latent_axes(codes: np.ndarray, count: int = 2) -> tuple[np.ndarray, np.ndarray]:
@@ -61,8 +61,42 @@ def interpolation_strip(model, images: np.ndarray, first: int, second: int, step
 
     for index in (first, second):
         if not 0 <= index < len(images):
-            raise AekitError(f"--pair index {index} is outside the test split (0 to {len(images) - 1})")
+            raise ParameterError(
+                "pair", f"{first},{second}", f"indices must lie in the test split (0 to {len(images) - 1})"
+            )
+    if not 1 <= steps <= MAX_STEPS:
+        raise ParameterError("steps", steps, f"must be between 1 and {MAX_STEPS}")
     ends = images[[first, second]]
     codes = encode(model, ends)
     line = decode(model, interpolation_codes(codes[0], codes[1], steps))
     return np.concatenate([ends[:1], line, ends[1:]])
+
+
+MAX_GRID_SIDE = 100
+MAX_STEPS = 1000
+MAX_SAMPLES = 10_000
+
+
+def sample_images(model, count: int, seed: int = 0) -> np.ndarray:
+    """``count`` new images decoded from codes drawn from a VAE's N(0, I) prior."""
+    from aekit.inference import decode
+    from aekit.models.vae import VariationalAutoencoder
+
+    if not isinstance(model, VariationalAutoencoder):
+        raise AekitError(
+            f"this is a {model.config.family} model; sampling needs one trained with --model vae"
+        )
+    if not 1 <= count <= MAX_SAMPLES:
+        raise ParameterError("n", count, f"must be between 1 and {MAX_SAMPLES:,}")
+    return decode(model, prior_samples(count, model.config.latent_dim, seed))
+
+
+def manifold_images(run, n: int) -> np.ndarray:
+    """An n x n grid of images decoded across the region the run's training codes occupy."""
+    from aekit.data.folders import load_split
+    from aekit.inference import decode, encode
+
+    if not 1 <= n <= MAX_GRID_SIDE:
+        raise ParameterError("n", n, f"must be between 1 and {MAX_GRID_SIDE}")
+    codes = encode(run.model, load_split(run.dataset, "test").images)
+    return decode(run.model, manifold_codes(codes, n))

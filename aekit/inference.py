@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
 from aekit.errors import AekitError
 from aekit.models import Autoencoder
@@ -21,7 +22,11 @@ DENSE_BATCH_SIZE = 1024
 
 
 def encode(
-    model: Autoencoder, images: np.ndarray, batch_size: int | None = None, precision: str = "float32"
+    model: Autoencoder,
+    images: np.ndarray,
+    batch_size: int | None = None,
+    precision: str = "float32",
+    progress: bool = False,
 ) -> np.ndarray:
     """Codes (N, latent_dim) of images (N, C, H, W) in [0, 1].
 
@@ -29,24 +34,32 @@ def encode(
     the result is float32 either way.
     """
     _check_images(model, images)
-    return _batched(model.encoder, images, batch_size, precision)
+    return _batched(model.encoder, images, batch_size, precision, progress, "encoding")
 
 
 def decode(
-    model: Autoencoder, codes: np.ndarray, batch_size: int | None = None, precision: str = "float32"
+    model: Autoencoder,
+    codes: np.ndarray,
+    batch_size: int | None = None,
+    precision: str = "float32",
+    progress: bool = False,
 ) -> np.ndarray:
     """Images (N, C, H, W) made by the decoder from any codes (N, latent_dim)."""
     if codes.ndim != 2 or codes.shape[1] != model.config.latent_dim:
         raise AekitError(f"codes have shape {codes.shape}; this model decodes (N, {model.config.latent_dim})")
-    return _batched(model.decoder, codes, batch_size, precision)
+    return _batched(model.decoder, codes, batch_size, precision, progress, "decoding")
 
 
 def reconstruct(
-    model: Autoencoder, images: np.ndarray, batch_size: int | None = None, precision: str = "float32"
+    model: Autoencoder,
+    images: np.ndarray,
+    batch_size: int | None = None,
+    precision: str = "float32",
+    progress: bool = False,
 ) -> np.ndarray:
     """The autoencoder's output for images (N, C, H, W)."""
     _check_images(model, images)
-    return _batched(model, images, batch_size, precision)
+    return _batched(model, images, batch_size, precision, progress, "reconstructing")
 
 
 def _check_images(model: Autoencoder, images: np.ndarray) -> None:
@@ -58,7 +71,12 @@ def _check_images(model: Autoencoder, images: np.ndarray) -> None:
 
 
 def _batched(
-    module: torch.nn.Module, array: np.ndarray, batch_size: int | None, precision: str
+    module: torch.nn.Module,
+    array: np.ndarray,
+    batch_size: int | None,
+    precision: str,
+    progress: bool = False,
+    what: str = "",
 ) -> np.ndarray:
     if len(array) == 0:
         raise AekitError("nothing to process: the input holds no images or codes")
@@ -71,7 +89,8 @@ def _batched(
     device = next(module.parameters()).device
     output = None
     with torch.inference_mode(), autocast(device, precision):
-        for start in range(0, len(array), batch_size):
+        starts = range(0, len(array), batch_size)
+        for start in tqdm(starts, desc=what, leave=False, disable=not progress or len(starts) < 2):
             batch = torch.as_tensor(np.ascontiguousarray(array[start : start + batch_size], dtype=np.float32))
             result = module(batch.to(device)).float().cpu()
             if output is None:

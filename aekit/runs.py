@@ -15,10 +15,11 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from aekit import __version__
-from aekit.errors import AekitError
+from aekit.errors import AekitError, ParameterError
 from aekit.fileio import atomic_path, atomic_write_text
 from aekit.models import Autoencoder, ModelConfig, build_model
-from aekit.training.loop import TrainConfig
+from aekit.training.config import TrainConfig
+from aekit.training.distributed import resolve_device
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
@@ -36,9 +37,12 @@ class Run:
     dataset: str | dict = "mnist"  # an IDX dataset's name, or an image folder's settings
     metrics: dict = field(default_factory=dict)
     limit: int | None = None  # trained on the first ``limit`` training images only
+    layout: dict | None = None  # how the Python arrays it was fitted on were laid out (aekit.data.arrays)
 
 
-def prepare_run_dir(out: str | Path | None, family: str, force: bool, root: Path = RUNS_ROOT) -> Path:
+def prepare_run_dir(
+    out: str | Path | None, family: str, force: bool, root: Path = RUNS_ROOT, parameter: str = "out"
+) -> Path:
     """The folder a new run writes to.
 
     ``out`` given: it must not exist, be empty, or ``force`` must be set. ``out`` omitted:
@@ -47,10 +51,12 @@ def prepare_run_dir(out: str | Path | None, family: str, force: bool, root: Path
     if out is not None:
         path = Path(out)
         if path.exists() and not path.is_dir():
-            raise AekitError(f"{path} is a file, not a folder; choose another --out")
+            raise ParameterError(parameter, str(path), "is a file, not a folder; choose another")
         if path.is_dir() and any(path.iterdir()) and not force:
-            raise AekitError(
-                f"{path} already holds files; choose another --out or pass --force to replace its run"
+            raise ParameterError(
+                parameter,
+                str(path),
+                "already holds files; choose another folder or pass --force to replace its run",
             )
         path.mkdir(parents=True, exist_ok=True)
         return path
@@ -66,7 +72,12 @@ def prepare_run_dir(out: str | Path | None, family: str, force: bool, root: Path
 
 
 def save_config(
-    folder: str | Path, model: ModelConfig, training: TrainConfig, dataset: str | dict, limit: int | None
+    folder: str | Path,
+    model: ModelConfig,
+    training: TrainConfig,
+    dataset: str | dict | None,
+    limit: int | None,
+    layout: dict | None = None,
 ) -> None:
     """Write ``config.json``: everything needed to rebuild the model and to resume training."""
     config = {
@@ -76,6 +87,8 @@ def save_config(
         "model": model.to_dict(),
         "training": training.to_dict(),
     }
+    if layout is not None:
+        config["layout"] = layout
     atomic_write_text(Path(folder) / CONFIG_FILE, json.dumps(config, indent=2) + "\n")
 
 
@@ -90,7 +103,7 @@ def load_config(folder: str | Path) -> tuple[ModelConfig, TrainConfig, str | dic
         limit = config.get("limit")
         return (
             ModelConfig.from_dict(config["model"]),
-            TrainConfig(**config.get("training", {})),
+            TrainConfig.from_dict(config.get("training", {})),
             config.get("dataset", "mnist"),
             None if limit is None else int(limit),
         )
@@ -103,7 +116,7 @@ def load_config(folder: str | Path) -> tuple[ModelConfig, TrainConfig, str | dic
 def save_run(run: Run, folder: str | Path) -> None:
     """Write config, weights and metrics into ``folder`` (each file atomically)."""
     folder = Path(folder)
-    save_config(folder, run.model.config, run.training, run.dataset, run.limit)
+    save_config(folder, run.model.config, run.training, run.dataset, run.limit, run.layout)
     state = {name: tensor.detach().cpu().contiguous() for name, tensor in run.model.state_dict().items()}
     with atomic_path(folder / WEIGHTS_FILE) as tmp:
         save_file(
@@ -115,8 +128,9 @@ def save_run(run: Run, folder: str | Path) -> None:
         atomic_write_text(folder / METRICS_FILE, json.dumps(run.metrics, indent=2) + "\n")
 
 
-def load_run(folder: str | Path) -> Run:
-    """Rebuild the run saved in ``folder``. Raises :class:`AekitError` if anything is off."""
+def load_run(folder: str | Path, device: str = "cpu") -> Run:
+    """Rebuild the run saved in ``folder``, its model on ``device`` (cpu, cuda or auto).
+    Raises :class:`AekitError` if anything is off."""
     folder = Path(folder)
     model_config, training, dataset, limit = load_config(folder)
     model = build_model(model_config)
@@ -131,7 +145,7 @@ def load_run(folder: str | Path) -> Run:
         ) from None
     _check_weights_match(model, state, weights_path)
     model.load_state_dict(state)
-    model.eval()
+    model.to(resolve_device(device)).eval()
     metrics = {}
     metrics_path = folder / METRICS_FILE
     if metrics_path.is_file():
@@ -139,7 +153,10 @@ def load_run(folder: str | Path) -> Run:
             metrics = json.loads(metrics_path.read_text())
         except (json.JSONDecodeError, UnicodeDecodeError):
             metrics = {}
-    return Run(model=model, training=training, dataset=dataset, metrics=metrics, limit=limit)
+    layout = json.loads((folder / CONFIG_FILE).read_text()).get("layout")
+    if layout is not None and not isinstance(layout, dict):
+        raise AekitError(f"{folder / CONFIG_FILE} has a damaged 'layout'; retrain or restore the file")
+    return Run(model=model, training=training, dataset=dataset, metrics=metrics, limit=limit, layout=layout)
 
 
 def _check_weights_match(model: Autoencoder, state: dict, path: Path) -> None:
@@ -162,3 +179,14 @@ def _check_weights_match(model: Autoencoder, state: dict, path: Path) -> None:
     raise AekitError(
         f"{path} does not fit the model in config.json ({detail}); the folder mixes two runs: retrain it"
     )
+
+
+def evaluate_run(run: Run, split: str = "test", progress: bool = False) -> dict:
+    """``{"mse", "psnr", "n"}`` of the run's model on a split of the data it was trained on."""
+    from aekit.data.folders import load_split
+    from aekit.inference import reconstruct
+    from aekit.metrics import mse, psnr
+
+    data = load_split(run.dataset, split)
+    error = mse(data.images, reconstruct(run.model, data.images, progress=progress))
+    return {"mse": error, "psnr": psnr(error), "n": len(data)}

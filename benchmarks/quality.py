@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import sys
 import tempfile
-from pathlib import Path
 
 from aekit.baselines import pca_mse
 from aekit.data.idx import load_dataset
-from aekit.training.pipeline import make_configs, train_run
+from aekit.training.pipeline import plan_new_run, train_run
 
 GOALS = {2: 0.031, 32: 0.0032}
 
@@ -29,9 +28,8 @@ def main(specs: list[str]) -> None:
     for spec in specs:
         family, dim = spec.split(":")
         dim = int(dim)
-        model_config, train_config = make_configs(family, dim)
         with tempfile.TemporaryDirectory() as folder:
-            run, _ = train_run(model_config, train_config, Path(folder), progress=False)
+            run, _ = train_run(plan_new_run(family, dim, out=folder), progress=False)
         error = run.metrics["val_mse"]
         goal = GOALS.get(dim)
         baseline = pca_mse(train.images, test.images, dim)

@@ -84,8 +84,8 @@ def run_aekit(seed: int, family: str = "dense", precision: str = "float32") -> d
     from aekit.data.idx import load_dataset
     from aekit.inference import decode, encode
     from aekit.models import build_model
+    from aekit.training.config import make_configs
     from aekit.training.loop import fit
-    from aekit.training.pipeline import make_configs
 
     train, test = load_dataset("train").images, load_dataset("test").images
     # The plain conv loop has no schedule; the cost per step is the same either way.
@@ -200,7 +200,7 @@ def run_conv_plain(seed: int) -> dict:
 
     from aekit.data.idx import load_dataset
     from aekit.models import build_model
-    from aekit.training.pipeline import make_configs
+    from aekit.training.config import make_configs
 
     torch.manual_seed(seed)
     train = torch.as_tensor(load_dataset("train").images)
@@ -237,7 +237,7 @@ def conv_flops() -> tuple[float, float, str]:
     from torch.utils.flop_counter import FlopCounterMode
 
     from aekit.models import build_model
-    from aekit.training.pipeline import make_configs
+    from aekit.training.config import make_configs
 
     model_config, train_config = make_configs("conv", CODE)
     model = build_model(model_config, seed=0)

@@ -37,5 +37,5 @@ def test_bfloat16_inference_is_float32_out_and_close_to_exact(model, toy_images)
     assert mixed.dtype == np.float32 and not np.array_equal(mixed, exact)
     # bfloat16 keeps 8 significant bits: pixels agree to about 1% of their range.
     np.testing.assert_allclose(mixed, exact, atol=0.02)
-    with pytest.raises(AekitError, match="--precision"):
+    with pytest.raises(AekitError, match="precision='half'"):
         encode(model, toy_images, precision="half")

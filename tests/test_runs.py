@@ -6,7 +6,7 @@ import torch
 from aekit.errors import AekitError
 from aekit.models import ModelConfig, build_model
 from aekit.runs import Run, load_run, prepare_run_dir, save_run
-from aekit.training.loop import TrainConfig
+from aekit.training.config import TrainConfig
 
 
 @pytest.fixture

@@ -16,12 +16,13 @@ from pathlib import Path
 import numpy as np
 
 from aekit.codec.entropy import EntropyModel, decode_symbols, encode_symbols, fit_entropy_model
+from aekit.data.files import read_images
 from aekit.data.folders import load_split
-from aekit.errors import AekitError
-from aekit.fileio import atomic_write_text
+from aekit.errors import AekitError, ParameterError
+from aekit.fileio import atomic_write_bytes, atomic_write_text, refuse_overwrite
 from aekit.inference import decode, encode
 from aekit.models import Autoencoder
-from aekit.runs import Run
+from aekit.runs import RUNS_ROOT, Run, load_run
 from aekit.training.checkpoints import tensor_digest
 
 MAGIC = b"\x89AEZ"
@@ -185,8 +186,14 @@ def entropy_model_for(run: Run, run_folder: Path, step: float) -> EntropyModel:
             continue
         if candidate.step == step and path.stem == fingerprint(run.model, candidate).hex():
             return candidate
-    training = load_split(run.dataset, "train")
-    model = fit_entropy_model(encode(run.model, training.images), step)
+    codes_file = run_folder / "train_codes.npy"  # written by training (aekit.training.pipeline)
+    if codes_file.is_file():
+        codes = np.load(codes_file, allow_pickle=False)
+    else:
+        codes = encode(run.model, load_split(run.dataset, "train").images)
+    if codes.ndim != 2 or codes.shape[1] != run.model.config.latent_dim or not np.isfinite(codes).all():
+        raise AekitError(f"{codes_file} does not hold this run's codes; delete it and compress again")
+    model = fit_entropy_model(codes.astype(np.float32), step)
     atomic_write_text(entropy_model_path(run_folder, run.model, model), model.to_json())
     return model
 
@@ -211,3 +218,52 @@ def find_run_folder(wanted: bytes, search_root: Path) -> Path | None:
     """The run folder under ``search_root`` holding the entropy model with fingerprint ``wanted``."""
     matches = sorted(search_root.glob(f"*/{ENTROPY_FOLDER}/{wanted.hex()}.json"))
     return matches[0].parent.parent if matches else None
+
+
+# --- whole files ---------------------------------------------------------------------------
+
+
+def compress_file(
+    run_folder: str | Path,
+    inputs,
+    output: str | Path,
+    *,
+    step: float = 1.0,
+    force: bool = False,
+    device: str = "cpu",
+) -> tuple[int, int]:
+    """Compress ``inputs`` (what :func:`aekit.data.files.read_images` takes) with the run in
+    ``run_folder`` into the .aez file ``output``; returns (images, bytes)."""
+    output, run_folder = Path(output), Path(run_folder)
+    if output.suffix.lower() != ".aez":
+        raise ParameterError("output", str(output), "compressed files are named *.aez")
+    if not (isinstance(step, int | float) and 0 < step < float("inf")):
+        raise ParameterError("step", step, "must be a positive number")
+    refuse_overwrite(output, force)
+    run = load_run(run_folder, device=device)
+    images = read_images(inputs, run.model.config.input_shape).images
+    data = compress_images(run, entropy_model_for(run, run_folder, step), images)
+    atomic_write_bytes(output, data)
+    return len(images), len(data)
+
+
+def decompress_file(
+    path: str | Path, *, run_folder: str | Path | None = None, device: str = "cpu"
+) -> np.ndarray:
+    """Images (N, C, H, W) from the .aez file ``path``; its run is ``run_folder`` or the
+    folder under ``runs/`` whose entropy tables carry the file's fingerprint."""
+    path = Path(path)
+    if not path.is_file():
+        raise AekitError(f"{path} does not exist; check the path")
+    data = path.read_bytes()
+    header, _ = unpack(data, str(path))
+    folder = Path(run_folder) if run_folder is not None else find_run_folder(header.fingerprint, RUNS_ROOT)
+    if folder is None:
+        raise AekitError(
+            f"{path} was made by a run not found under {RUNS_ROOT}/; pass the run folder with --run"
+        )
+    run = load_run(folder, device=device)
+    entropy_model = find_entropy_model(run, folder, header.fingerprint)
+    if entropy_model is None:
+        raise AekitError(f"{path} was made with another model than {folder}; pass the right run with --run")
+    return decompress_images(run, entropy_model, data, str(path))

@@ -9,24 +9,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from aekit.data.idx import DATASETS, ImageSet, load_dataset
-from aekit.errors import AekitError
+from aekit.data.images import image_files, read_image
+from aekit.errors import AekitError, ParameterError
 from aekit.fileio import atomic_path, refuse_overwrite
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
 
 def read_images(
     spec: str | Path | list[str | Path],
     shape: tuple[int, int, int],
-    *,
-    resize: bool = False,
 ) -> ImageSet:
     """Images for a model taking ``shape`` = (C, H, W), from a dataset name, .npy, files or a folder.
 
-    Images of another size or channel count are an error unless ``resize`` converts them.
+    Image files are prepared by :func:`aekit.data.images.read_image`, the rules training used.
     """
     sources = [spec] if isinstance(spec, str | Path) else list(spec)
     if (
@@ -38,8 +35,8 @@ def read_images(
         return _read_dataset(sources[0], shape)
     if len(sources) == 1 and Path(sources[0]).suffix.lower() == ".npy":
         return ImageSet(images=_npy_images(Path(sources[0]), shape))
-    files = _image_files(sources)
-    return ImageSet(images=np.stack([_read_image_file(f, shape, resize) for f in files]))
+    files = image_files(sources)
+    return ImageSet(images=np.stack([read_image(f, tuple(shape)) for f in files]))
 
 
 def read_codes(path: str | Path, latent_dim: int) -> np.ndarray:
@@ -54,12 +51,32 @@ def read_codes(path: str | Path, latent_dim: int) -> np.ndarray:
     return codes.astype(np.float32)
 
 
+def check_array_output(path: str | Path, force: bool = False) -> None:
+    """Refuse, before any work, a .npy output that is misnamed or exists (without ``force``)."""
+    path = Path(path)
+    if path.suffix.lower() != ".npy":
+        raise ParameterError("output", str(path), "arrays are written as .npy; name the output file *.npy")
+    if path.is_dir():
+        raise ParameterError("output", str(path), "is a folder; name a .npy file")
+    refuse_overwrite(path, force)
+
+
+def check_images_output(out: str | Path, force: bool = False) -> None:
+    """Refuse, before any work, an images output (a .npy file or a folder) that already holds
+    something, unless ``force``."""
+    out = Path(out)
+    if out.suffix.lower() == ".npy":
+        check_array_output(out, force)
+    elif out.exists() and (not out.is_dir() or any(out.iterdir())) and not force:
+        raise ParameterError(
+            "output", str(out), "already exists; choose another output or pass --force to replace it"
+        )
+
+
 def write_array(array: np.ndarray, path: str | Path, force: bool = False) -> None:
     """Save ``array`` as .npy, atomically, refusing to replace a file without ``force``."""
     path = Path(path)
-    if path.suffix.lower() != ".npy":
-        raise AekitError(f"{path}: codes are written as .npy; name the output file *.npy")
-    refuse_overwrite(path, force)
+    check_array_output(path, force)
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as handle:
             np.save(handle, array, allow_pickle=False)
@@ -71,8 +88,7 @@ def write_images(images: np.ndarray, out: str | Path, force: bool = False) -> No
     if out.suffix.lower() == ".npy":
         write_array(images[:, 0] if images.shape[1] == 1 else images, out, force)
         return
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not force:
-        raise AekitError(f"{out} already exists; choose another output or pass --force to replace it")
+    check_images_output(out, force)
     out.mkdir(parents=True, exist_ok=True)
     digits = max(5, len(str(len(images) - 1)))
     for index, image in enumerate(to_uint8(images)):
@@ -135,54 +151,3 @@ def _npy_images(path: Path, shape: tuple[int, int, int]) -> np.ndarray:
     if array.min() < 0 or array.max() > 1:
         raise AekitError(f"{path} has values outside [0, 1]; divide 8-bit pixels by 255 first")
     return array.astype(np.float32)
-
-
-def _image_files(sources: list[str | Path]) -> list[Path]:
-    files: list[Path] = []
-    for source in map(Path, sources):
-        if source.is_dir():
-            found = sorted(p for p in source.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-            if not found:
-                raise AekitError(f"{source} holds no PNG or JPEG files")
-            files += found
-        elif source.is_file():
-            if source.suffix.lower() not in IMAGE_SUFFIXES:
-                raise AekitError(
-                    f"{source}: expected a .npy array, PNG or JPEG images, a folder of them, "
-                    "or mnist:train|test"
-                )
-            files.append(source)
-        else:
-            raise AekitError(f"{source} does not exist; check the path")
-    return files
-
-
-def _read_image_file(path: Path, shape: tuple[int, int, int], resize: bool) -> np.ndarray:
-    channels, height, width = shape
-    try:
-        with Image.open(path) as image:
-            image.load()
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
-        raise AekitError(f"{path} is not a readable image ({exc})") from None
-    found_channels = channel_count(image)
-    if (found_channels, image.height, image.width) != (channels, height, width):
-        if not resize:
-            raise AekitError(
-                f"{path} is {image.width}x{image.height} with {found_channels} channel(s); the model takes "
-                f"{width}x{height} with {channels} (pass --resize to convert)"
-            )
-        image = image.resize((width, height), Image.Resampling.LANCZOS)
-    return pixels_chw(image, channels)
-
-
-def channel_count(image: Image.Image) -> int:
-    """1 for a grayscale image (of any bit depth), 3 for anything with colour."""
-    return 1 if image.mode in ("1", "L", "LA", "I", "I;16", "F") else 3
-
-
-def pixels_chw(image: Image.Image, channels: int) -> np.ndarray:
-    """An image as float32 (channels, H, W) in [0, 1], converted to gray (1) or RGB (3)."""
-    pixels = np.asarray(image.convert("L" if channels == 1 else "RGB"), dtype=np.float32) / np.float32(255.0)
-    # Contiguous (C, H, W): a transposed view would make stacked batches channels-last in
-    # memory, and PyTorch would pick other (slightly differently rounding) conv kernels.
-    return np.ascontiguousarray(pixels[None] if channels == 1 else pixels.transpose(2, 0, 1))

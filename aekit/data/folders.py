@@ -15,16 +15,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
 from tqdm.auto import tqdm
 
-from aekit.data.files import IMAGE_SUFFIXES, channel_count, pixels_chw
 from aekit.data.idx import DATASETS, ImageSet, load_dataset
-from aekit.errors import AekitError
+from aekit.data.images import channel_count, image_files, open_image, read_image
+from aekit.errors import AekitError, ParameterError
 
-# Refuse images larger than this before decoding them: a small file can declare a huge
-# image (a "decompression bomb") and exhaust memory.
-MAX_PIXELS = 50_000_000
 _SPLIT_SEED = 0
 
 
@@ -67,7 +63,7 @@ def folder_dataset(
     stream: bool | None = None,
 ) -> FolderDataset:
     """Describe the images in ``path``; an unset size or channel count comes from the first image."""
-    files = image_files(Path(path), skip_bad)
+    files = _files(Path(path), skip_bad)
     if channels not in (None, 1, 3):
         raise AekitError(f"--channels must be 1 (grayscale) or 3 (RGB), not {channels}")
     if not 0 < val_fraction < 1:
@@ -75,29 +71,12 @@ def folder_dataset(
     if len(files) < 2:
         raise AekitError(f"{path} holds {len(files)} image; training needs at least 2 (one to validate on)")
     if image_size is None or channels is None:
-        with _open(files[0]) as first:
+        with open_image(files[0]) as first:
             image_size = image_size or min(first.size)
             channels = channels or channel_count(first)
     if image_size < 1:
         raise AekitError(f"--image-size must be positive (got {image_size})")
     return FolderDataset(str(path), image_size, channels, val_fraction, skip_bad, stream)
-
-
-def image_files(folder: Path, skip_bad: bool = False) -> list[Path]:
-    """Every PNG/JPEG under ``folder``, sorted; other files are an error (or skipped)."""
-    if not folder.is_dir():
-        raise AekitError(f"{folder} is not a folder of images; check the --dataset path")
-    files = []
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
-        if path.suffix.lower() in IMAGE_SUFFIXES:
-            files.append(path)
-        elif skip_bad:
-            warnings.warn(f"skipping {path}: not a PNG or JPEG file", stacklevel=2)
-        else:
-            raise AekitError(f"{path} is not a PNG or JPEG file; remove it or pass --skip-bad")
-    if not files:
-        raise AekitError(f"{folder} holds no PNG or JPEG images")
-    return files
 
 
 def load_folder_split(spec: FolderDataset, split: str, limit: int | None = None) -> ImageSet:
@@ -110,7 +89,7 @@ def load_folder_split(spec: FolderDataset, split: str, limit: int | None = None)
     """
     if split not in ("train", "test"):
         raise AekitError(f"unknown split {split!r} for an image folder; choose train or test")
-    files = image_files(Path(spec.path), spec.skip_bad)
+    files = _files(Path(spec.path), spec.skip_bad)
     order = np.random.default_rng(_SPLIT_SEED).permutation(len(files))
     n_val = max(1, round(spec.val_fraction * len(files)))
     chosen = np.sort(order[:n_val] if split == "test" else order[n_val:])[:limit]
@@ -177,43 +156,14 @@ def _available_memory() -> int:
     return 8 << 30  # no /proc (macOS, Windows): assume a modest machine
 
 
-def _open(path: Path) -> Image.Image:
-    try:
-        image = Image.open(path)
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
-        raise AekitError(f"{path} is not a readable image ({exc}); remove it or pass --skip-bad") from None
-    if image.width * image.height > MAX_PIXELS:
-        image.close()
-        raise AekitError(
-            f"{path} is {image.width}x{image.height} pixels, over the limit of {MAX_PIXELS:,}; "
-            "shrink it or remove it"
-        )
-    return image
-
-
 def _read(path: Path, spec: FolderDataset) -> np.ndarray | None:
     try:
-        with _open(path) as image:
-            image.load()
-            # Convert before scaling: LANCZOS needs true gray or RGB values, not palette indices.
-            converted = image.convert("L" if spec.channels == 1 else "RGB")
-            pixels = pixels_chw(_centre_square(converted, spec.image_size), spec.channels)
-    except (AekitError, OSError) as exc:
+        return read_image(path, spec.shape)
+    except AekitError as exc:
         if not spec.skip_bad:
-            raise AekitError(
-                str(exc) if isinstance(exc, AekitError) else f"{path} cannot be decoded ({exc})"
-            ) from None
+            raise
         warnings.warn(f"skipping {path}: {exc}", stacklevel=2)
         return None
-    return pixels
-
-
-def _centre_square(image: Image.Image, size: int) -> Image.Image:
-    scale = size / min(image.size)
-    width, height = max(size, round(image.width * scale)), max(size, round(image.height * scale))
-    image = image.resize((width, height), Image.Resampling.LANCZOS)
-    left, top = (width - size) // 2, (height - size) // 2
-    return image.crop((left, top, left + size, top + size))
 
 
 def load_split(dataset: str | dict, split: str, limit: int | None = None) -> ImageSet:
@@ -224,3 +174,33 @@ def load_split(dataset: str | dict, split: str, limit: int | None = None) -> Ima
     if dataset not in DATASETS:
         raise AekitError(f"unknown dataset {dataset!r}; use {', '.join(DATASETS)} or a folder of images")
     return load_dataset(split, DATASETS[dataset], limit=limit)
+
+
+def training_data(
+    dataset: str,
+    image_size: int | None = None,
+    channels: int | None = None,
+    val_fraction: float = 0.1,
+    skip_bad: bool = False,
+    stream: bool = False,
+) -> tuple[str | dict, tuple[int, int, int]]:
+    """What ``dataset`` (an IDX dataset's name or a folder) names, as config.json records it,
+    and the shape (C, H, W) of its images."""
+    if dataset in DATASETS:
+        if image_size or channels or skip_bad or stream:
+            raise ParameterError(
+                "dataset", dataset, "image_size, channels, skip_bad and stream apply to image folders only"
+            )
+        return dataset, (1, 28, 28)
+    if not Path(dataset).exists():
+        raise ParameterError("dataset", dataset, f"no such folder, and not one of {', '.join(DATASETS)}")
+    spec = folder_dataset(
+        Path(dataset).resolve(), image_size, channels, val_fraction, skip_bad, stream=True if stream else None
+    )
+    return spec.to_dict(), spec.shape
+
+
+def _files(folder: Path, skip_bad: bool) -> list[Path]:
+    if not folder.is_dir():
+        raise AekitError(f"{folder} is not a folder of images; check the --dataset path")
+    return image_files([folder], skip_bad)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aekit.errors import AekitError
+from aekit.errors import AekitError, ParameterError
 from aekit.fileio import atomic_write_bytes
 
 DATA_DIR_VARIABLE = "AEKIT_DATA_DIR"
@@ -134,20 +134,33 @@ def search_dirs(dataset: IdxDataset) -> list[Path]:
 
 def load_dataset(
     split: str,
-    dataset: IdxDataset = MNIST,
+    dataset: IdxDataset | str = MNIST,
     *,
     download: bool = True,
     limit: int | None = None,
 ) -> ImageSet:
     """Load one split ("train" or "test") as float32 images in [0, 1], shape (N, 1, 28, 28).
 
+    ``dataset`` is an :class:`IdxDataset` or its name ("mnist", "fashion-mnist", "kmnist").
     ``limit`` keeps the first N examples (for quick experiments and tests). Raises
     :class:`AekitError` when a file is missing and cannot be downloaded, or is corrupt.
     """
+    images, labels = load_raw(split, dataset, download=download, limit=limit)
+    # uint8 -> float32 in [0, 1], with a channel axis so every model family sees (N, C, H, W).
+    pixels = images.astype(np.float32)[:, None, :, :] / np.float32(255.0)
+    return ImageSet(images=pixels, labels=labels.astype(np.int64))
+
+
+def load_raw(
+    split: str, dataset: IdxDataset | str = MNIST, *, download: bool = True, limit: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """One split as its files hold it: uint8 images (N, 28, 28) and uint8 labels (N,)."""
+    if isinstance(dataset, str):
+        if dataset not in DATASETS:
+            raise ParameterError("dataset", dataset, f"choose one of {', '.join(DATASETS)}")
+        dataset = DATASETS[dataset]
     if split not in dataset.splits:
-        raise AekitError(
-            f"unknown split {split!r} for {dataset.name}; choose one of {', '.join(dataset.splits)}"
-        )
+        raise ParameterError("split", split, f"choose one of {', '.join(dataset.splits)} for {dataset.name}")
     images_file, labels_file = dataset.splits[split]
     images = _verified_array(dataset, images_file, _IMAGES_MAGIC, download)
     labels = _verified_array(dataset, labels_file, _LABELS_MAGIC, download)
@@ -158,9 +171,15 @@ def load_dataset(
         )
     if limit is not None:
         images, labels = images[:limit], labels[:limit]
-    # uint8 -> float32 in [0, 1], with a channel axis so every model family sees (N, C, H, W).
-    pixels = images.astype(np.float32)[:, None, :, :] / np.float32(255.0)
-    return ImageSet(images=pixels, labels=labels.astype(np.int64))
+    return images, labels
+
+
+def load_mnist(
+    dataset: str = "mnist", *, download: bool = True
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """``(x_train, y_train), (x_test, y_test)`` as Keras' ``mnist.load_data()`` gives them:
+    uint8 images (N, 28, 28) and uint8 labels. ``dataset`` may also be "fashion-mnist" or "kmnist"."""
+    return load_raw("train", dataset, download=download), load_raw("test", dataset, download=download)
 
 
 def parse_idx(raw: bytes, name: str, magic: int) -> np.ndarray:

@@ -1,35 +1,11 @@
-"""What every model family shares: its config, the encoder/decoder split, and Keras-style init."""
+"""What every model family shares: the encoder/decoder split and Keras-style init."""
 
 from __future__ import annotations
-
-from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
 
-
-@dataclass
-class ModelConfig:
-    """Everything needed to rebuild a model before its weights are loaded.
-
-    ``input_shape`` is (channels, height, width). ``hidden`` is the family's width knob:
-    the size of the dense layer for ``dense``. Saved as JSON beside the weights.
-    """
-
-    family: str = "dense"
-    input_shape: tuple[int, int, int] = (1, 28, 28)
-    latent_dim: int = 2
-    hidden: int = 300
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> ModelConfig:
-        known = {k: data[k] for k in ("family", "input_shape", "latent_dim", "hidden") if k in data}
-        if "input_shape" in known:
-            known["input_shape"] = tuple(int(v) for v in known["input_shape"])
-        return cls(**known)
+from aekit.models.config import ModelConfig
 
 
 class Autoencoder(nn.Module):

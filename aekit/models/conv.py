@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from torch import nn
 
-from aekit.models.base import Autoencoder, ModelConfig
+from aekit.models.base import Autoencoder
+from aekit.models.config import ModelConfig
 from aekit.models.registry import register_model
 
 
@@ -92,8 +93,6 @@ class ConvAutoencoder(Autoencoder):
 
     Works for any (C, H, W): the decoder reproduces the exact input size, odd sides included.
     """
-
-    recipe = {"hidden": 32, "epochs": 16, "batch_size": 128, "lr": 0.002, "schedule": "cosine"}
 
     def __init__(self, config: ModelConfig):
         body, features = conv_encoder_body(config)

@@ -6,7 +6,8 @@ import math
 
 from torch import nn
 
-from aekit.models.base import Autoencoder, ModelConfig
+from aekit.models.base import Autoencoder
+from aekit.models.config import ModelConfig
 from aekit.models.registry import register_model
 
 
@@ -25,12 +26,6 @@ class DeepAutoencoder(Autoencoder):
     trained directly with Adam rather than with RBM pre-training. The code layer is linear,
     so codes are not squashed; the sigmoid keeps outputs in the pixel range [0, 1].
     """
-
-    # An MLP's epoch costs ~8 s here against ~35 s for the conv family, so within 10 minutes
-    # it can train for 60 epochs; with a 2-number code that many epochs beat conv's 16
-    # (test MSE 0.0309 against 0.0341, measured with benchmarks/quality.py). At 30 epochs,
-    # Adam 0.001 or 0.003, batch 512 and input noise 0.1 each did worse than this recipe.
-    recipe = {"hidden": 1000, "epochs": 60, "batch_size": 256, "lr": 0.002, "schedule": "cosine"}
 
     def __init__(self, config: ModelConfig):
         pixels = math.prod(config.input_shape)

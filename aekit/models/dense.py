@@ -7,7 +7,8 @@ from collections import OrderedDict
 
 from torch import nn
 
-from aekit.models.base import Autoencoder, ModelConfig, keras_initialise
+from aekit.models.base import Autoencoder, keras_initialise
+from aekit.models.config import ModelConfig
 from aekit.models.registry import register_model
 
 # Keras' LeakyReLU default slope, which the tutorial relies on (PyTorch's default is 0.01).

@@ -1,4 +1,4 @@
-"""Model families by name: the command line's ``--model`` choices come from here."""
+"""Model families by name: each family's class is found here by its config's ``family``."""
 
 from __future__ import annotations
 
@@ -6,54 +6,41 @@ from collections.abc import Callable
 
 import torch
 
-from aekit.errors import AekitError
-from aekit.models.base import Autoencoder, ModelConfig
+from aekit.models.base import Autoencoder
+from aekit.models.config import ModelConfig
+from aekit.models.recipes import FAMILY_RECIPES
 
 _FAMILIES: dict[str, type[Autoencoder]] = {}
 
 
 def register_model(name: str) -> Callable[[type[Autoencoder]], type[Autoencoder]]:
-    """Class decorator that makes a family buildable by ``name``."""
+    """Class decorator that makes a family buildable by ``name`` (which needs a recipe in
+    :data:`aekit.models.recipes.FAMILY_RECIPES`)."""
 
     def add(cls: type[Autoencoder]) -> type[Autoencoder]:
         if name in _FAMILIES:
             raise ValueError(f"model family {name!r} registered twice")
+        if name not in FAMILY_RECIPES:
+            raise ValueError(f"model family {name!r} has no recipe in aekit.models.recipes")
         _FAMILIES[name] = cls
         return cls
 
     return add
 
 
-def model_families() -> list[str]:
-    """Names of every registered family, sorted."""
-    return sorted(_FAMILIES)
-
-
-def family_recipe(name: str) -> dict:
-    """A family's default settings (``hidden`` and training options), overriding the tutorial's.
-
-    A family states them in a class attribute ``recipe``; ``dense`` has none, so it keeps the
-    tutorial's defaults.
-    """
-    if name not in _FAMILIES:
-        raise AekitError(f"unknown model family {name!r}; choose one of {', '.join(model_families())}")
-    return dict(getattr(_FAMILIES[name], "recipe", {}))
-
-
 def build_model(config: ModelConfig, seed: int | None = None) -> Autoencoder:
-    """A freshly initialised model of ``config.family``.
+    """A freshly initialised model of ``config.family`` (the config was checked when made).
 
     With ``seed`` the initial weights are repeatable, and the global random state is left
     as it was.
     """
-    if config.family not in _FAMILIES:
-        raise AekitError(
-            f"unknown model family {config.family!r}; choose one of {', '.join(model_families())}"
-        )
-    if config.latent_dim < 1 or config.hidden < 1:
-        raise AekitError("--latent-dim and --hidden must be positive whole numbers")
+    # Importing the family modules registers them; done here so that importing the registry
+    # (which they import) does not need them first.
+    from aekit.models import conv, deep, dense, vae  # noqa: F401
+
+    family = _FAMILIES[config.family]
     if seed is None:
-        return _FAMILIES[config.family](config)
+        return family(config)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        return _FAMILIES[config.family](config)
+        return family(config)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from aekit.models.base import Autoencoder, ModelConfig
+from aekit.models.base import Autoencoder
+from aekit.models.config import ModelConfig
 from aekit.models.conv import conv_decoder, conv_encoder_body
 from aekit.models.registry import register_model
 
@@ -33,8 +34,6 @@ class GaussianEncoder(nn.Module):
 @register_model("vae")
 class VariationalAutoencoder(Autoencoder):
     """Convolutional VAE; decode codes drawn from N(0, I) to generate new images."""
-
-    recipe = {"hidden": 32, "epochs": 16, "batch_size": 128, "lr": 0.002, "schedule": "cosine"}
 
     def __init__(self, config: ModelConfig):
         body, features = conv_encoder_body(config)

@@ -30,7 +30,7 @@ class EpochRecord:
 
     epoch: int
     loss: float
-    val_loss: float
+    val_loss: float | None  # None when training had no validation images
     seconds: float
 
 

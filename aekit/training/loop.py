@@ -6,8 +6,8 @@ import copy
 import math
 import os
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -19,54 +19,11 @@ from tqdm.auto import tqdm
 
 from aekit.errors import AekitError
 from aekit.models import Autoencoder
+from aekit.training.callbacks import Callback
 from aekit.training.checkpoints import Checkpoint, EpochRecord
+from aekit.training.config import TrainConfig
 from aekit.training.losses import corrupt, objective
-from aekit.training.precision import autocast, check_precision
-
-SCHEDULES = ("constant", "cosine")
-
-
-@dataclass
-class TrainConfig:
-    """Optimisation settings. The defaults are the tutorial's."""
-
-    epochs: int = 20
-    batch_size: int = 256
-    lr: float = 0.0005
-    seed: int = 0
-    # Keras' Adam uses 1e-7 where PyTorch uses 1e-8; matching it keeps results comparable.
-    adam_eps: float = 1e-7
-    schedule: str = "constant"  # or "cosine": the learning rate decays to 0 over the run
-    noise: float = 0.0  # denoising: std of Gaussian noise added to training inputs only
-    kl_weight: float = 1.0  # weight of the KL term (VAE only)
-    # Compression training: the decoder sees codes plus uniform noise of one quantisation
-    # step, and rate_weight trades the codes' estimated bits against reconstruction error.
-    quantize: bool = False
-    rate_weight: float = 0.0
-    device: str = "cpu"
-    precision: str = "float32"  # or "bfloat16": opt-in mixed precision, see aekit.training.precision
-
-    def validate(self) -> None:
-        if self.epochs < 1:
-            raise AekitError(f"--epochs must be at least 1 (got {self.epochs})")
-        if self.batch_size < 1:
-            raise AekitError(f"--batch-size must be at least 1 (got {self.batch_size})")
-        if not (self.lr > 0 and math.isfinite(self.lr)):
-            raise AekitError(f"--lr must be a positive number (got {self.lr})")
-        if self.schedule not in SCHEDULES:
-            raise AekitError(f"--schedule must be one of {', '.join(SCHEDULES)} (got {self.schedule!r})")
-        if not (0 <= self.noise < math.inf):
-            raise AekitError(f"--noise must be 0 or more (got {self.noise})")
-        if not (0 <= self.kl_weight < math.inf):
-            raise AekitError(f"--kl-weight must be 0 or more (got {self.kl_weight})")
-        if not (0 <= self.rate_weight < math.inf):
-            raise AekitError(f"--rate-weight must be 0 or more (got {self.rate_weight})")
-        check_precision(self.precision)
-        if self.rate_weight and not self.quantize:
-            raise AekitError("--rate-weight only applies with --quantize; add --quantize")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+from aekit.training.precision import autocast
 
 
 @dataclass
@@ -77,19 +34,21 @@ class TrainResult:
     train_seconds: float = 0.0
     stopped: str | None = None  # why training ended early, or None if it ran every epoch
     interrupted: bool = False  # stopped on request (a checkpoint was offered), not by divergence
+    early_stop: str | None = None  # a callback ended training at an epoch boundary, and why
 
     @property
-    def val_mse(self) -> float:
-        return self.history[-1].val_loss if self.history else float("nan")
+    def val_mse(self) -> float | None:
+        return self.history[-1].val_loss if self.history else None
 
 
 def fit(
     model: Autoencoder,
     train_images: np.ndarray,
-    val_images: np.ndarray,
+    val_images: np.ndarray | None,
     config: TrainConfig,
     *,
     progress: bool = True,
+    callbacks: Sequence[Callback] = (),
     on_epoch: Callable[[EpochRecord], None] | None = None,
     resume: Checkpoint | None = None,
     on_checkpoint: Callable[[Checkpoint], None] | None = None,
@@ -99,7 +58,10 @@ def fit(
 
     The history's ``loss`` is the training objective (per-pixel MSE, plus the KL term for a
     VAE, on noisy inputs when denoising); ``val_loss`` is always the plain per-pixel MSE of
-    the clean validation images.
+    the clean validation images (None when ``val_images`` is None).
+
+    ``callbacks`` (:mod:`aekit.training.callbacks`) see the model before training, after
+    every epoch (where any of them may stop training at that epoch boundary) and at the end.
 
     Reshuffles every epoch from a generator seeded by ``config.seed``, so the same seed on
     the same machine gives the same weights bit for bit. If the loss becomes NaN or
@@ -124,6 +86,8 @@ def fit(
     # Arrays move to the device once; streamed images (aekit.data.folders.StreamedImages) stay on disk.
     train = torch.as_tensor(train_images, device=device) if _in_memory(train_images) else train_images
     val = torch.as_tensor(val_images, device=device) if _in_memory(val_images) else val_images
+    for callback in callbacks:
+        callback.on_train_begin(model)
     step_loss: nn.Module = _StepLoss(model, config)
     if world > 1:
         step_loss = DistributedDataParallel(step_loss)
@@ -141,6 +105,7 @@ def fit(
         optimizer.load_state_dict(resume.optimizer)
         if scheduler is not None and resume.scheduler is not None:
             scheduler.load_state_dict(resume.scheduler)
+            scheduler.T_max = steps * config.epochs  # a run extended to more epochs decays over them all
         shuffler.set_state(resume.shuffler)
         if len(resume.samplers) != world:
             raise AekitError(
@@ -217,7 +182,7 @@ def fit(
         record = EpochRecord(
             epoch=epoch,
             loss=total / (len(train) // world),
-            val_loss=mean_squared_error(model, val, config.batch_size),
+            val_loss=None if val is None else mean_squared_error(model, val, config.batch_size, progress),
             seconds=time.perf_counter() - epoch_start,
         )
         first_batch, total = 0, 0.0
@@ -229,7 +194,13 @@ def fit(
         if on_checkpoint is not None:
             # last_good is this epoch's copy of the weights, never changed in place: share it.
             on_checkpoint(checkpoint(epoch, 0, shuffler.get_state(), last_good))
+        stops = [type(c).__name__ for c in callbacks if c.on_epoch_end(record, model)]
+        if stops:
+            result.early_stop = f"{stops[0]} stopped training after epoch {epoch}"
+            break
 
+    for callback in callbacks:
+        callback.on_train_end(model)
     result.train_seconds = time.perf_counter() - started
     return result
 
@@ -282,14 +253,15 @@ def _agree(flags: list[bool], world: int) -> list[bool]:
     return [bool(v) for v in tensor.tolist()]
 
 
-def mean_squared_error(model: Autoencoder, images, batch_size: int = 1024) -> float:
+def mean_squared_error(model: Autoencoder, images, batch_size: int = 1024, progress: bool = False) -> float:
     """Mean squared error per pixel of ``model``'s reconstructions of ``images`` (a tensor, an
     array, or anything that slices into arrays, such as streamed images)."""
     model.eval()
     device = next(model.parameters()).device
     squared, pixels = 0.0, 0
     with torch.inference_mode():
-        for start in range(0, len(images), batch_size):
+        starts = range(0, len(images), batch_size)
+        for start in tqdm(starts, desc="validating", leave=False, disable=not progress or len(starts) < 2):
             batch = torch.as_tensor(images[start : start + batch_size]).to(device)
             squared += F.mse_loss(model(batch), batch, reduction="sum").item()
             pixels += batch.numel()

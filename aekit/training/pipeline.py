@@ -2,62 +2,128 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
 from aekit.codec.aez import ENTROPY_FOLDER
-from aekit.data.folders import load_split
+from aekit.data.folders import load_split, training_data
 from aekit.data.idx import ImageSet
-from aekit.errors import AekitError
+from aekit.errors import AekitError, ParameterError
+from aekit.fileio import atomic_path
 from aekit.inference import encode, reconstruct
 from aekit.metrics import psnr
-from aekit.models import ModelConfig, build_model, family_recipe
+from aekit.models import ModelConfig, build_model
 from aekit.report.html import REPORT_FILE
 from aekit.report.plots import latent_figure, loss_figure, reconstructions_figure, save_png
-from aekit.runs import CONFIG_FILE, METRICS_FILE, WEIGHTS_FILE, Run, save_config, save_run
+from aekit.runs import (
+    CONFIG_FILE,
+    METRICS_FILE,
+    WEIGHTS_FILE,
+    Run,
+    load_config,
+    prepare_run_dir,
+    save_config,
+    save_run,
+)
 from aekit.training.checkpoints import CHECKPOINT_FILE, Checkpoint, load_checkpoint, save_checkpoint
-from aekit.training.loop import EpochRecord, TrainConfig, fit, rank_and_world
+from aekit.training.config import TrainConfig, make_configs
+from aekit.training.loop import EpochRecord, fit, rank_and_world
 
 
-def make_configs(family: str, latent_dim: int, **overrides) -> tuple[ModelConfig, TrainConfig]:
-    """Model and training configs for ``family``: the tutorial's defaults, then the family's
-    recipe, then every override that is not None (the user's explicit choices)."""
-    settings = {**family_recipe(family), **{k: v for k, v in overrides.items() if v is not None}}
-    model = ModelConfig(
-        family=family, latent_dim=latent_dim, hidden=settings.pop("hidden", ModelConfig.hidden)
-    )
-    return model, TrainConfig(**settings)
+@dataclass
+class TrainingPlan:
+    """Everything :func:`train_run` needs, decided before any training starts."""
+
+    model: ModelConfig
+    training: TrainConfig
+    dataset: str | dict
+    limit: int | None
+    folder: Path
+    resume: bool = False
+
+
+def plan_new_run(
+    family: str = "dense",
+    latent_dim: int = 2,
+    *,
+    dataset: str = "mnist",
+    image_size: int | None = None,
+    channels: int | None = None,
+    val_fraction: float = 0.1,
+    skip_bad: bool = False,
+    stream: bool = False,
+    limit: int | None = None,
+    out: str | Path | None = None,
+    force: bool = False,
+    hidden: int | None = None,
+    make_folder: bool = True,
+    **options,
+) -> TrainingPlan:
+    """Check every setting, resolve the dataset and make the run folder (``out``, or a new one
+    under ``runs/``; with ``force`` an earlier run's files there are removed first).
+
+    ``options`` are :class:`TrainConfig` fields; unset ones come from the family's recipe.
+    ``make_folder=False`` (the other processes of a torchrun job) leaves the folder to rank 0.
+    """
+    model_config, train_config = make_configs(family, latent_dim, hidden=hidden, **options)
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise ParameterError("limit", limit, "must be a whole number of at least 1")
+    record, shape = training_data(dataset, image_size, channels, val_fraction, skip_bad, stream)
+    model_config = dataclasses.replace(model_config, input_shape=shape)
+    folder = None
+    if make_folder:
+        folder = prepare_run_dir(out, family, force)
+        if force:
+            remove_earlier_run(folder)
+    return TrainingPlan(model_config, train_config, record, limit, folder)
+
+
+def plan_resume(folder: str | Path, *, epochs: int | None = None, device: str | None = None) -> TrainingPlan:
+    """Continue the run in ``folder`` from its checkpoint with its own settings; ``epochs``
+    larger than the run's extends a finished run (a cosine schedule is stretched to the new
+    length)."""
+    folder = Path(folder)
+    model_config, train_config, dataset, limit = load_config(folder)
+    changes = {"device": device} if device is not None else {}
+    if epochs is not None:
+        if epochs < train_config.epochs:
+            raise ParameterError(
+                "epochs", epochs, f"must be at least the run's {train_config.epochs} to extend it"
+            )
+        changes["epochs"] = epochs
+    train_config = dataclasses.replace(train_config, **changes)
+    return TrainingPlan(model_config, train_config, dataset, limit, folder, resume=True)
 
 
 def train_run(
-    model_config: ModelConfig,
-    train_config: TrainConfig,
-    folder: Path,
+    plan: TrainingPlan,
     *,
-    dataset: str | dict = "mnist",
-    limit: int | None = None,
     progress: bool = True,
     on_epoch: Callable[[EpochRecord], None] | None = None,
-    resume: bool = False,
     should_stop: Callable[[], bool] | None = None,
 ) -> tuple[Run | None, str | None]:
-    """Train a model on ``dataset`` and save config, weights, metrics and plots in ``folder``.
+    """Train the model that ``plan`` describes and save config, weights, metrics and plots in
+    its folder.
 
-    ``dataset`` is an IDX dataset's name or an image folder's settings
-    (:meth:`aekit.data.folders.FolderDataset.to_dict`); ``model_config.input_shape`` must match
-    its images. ``limit`` trains on the first N training images only. ``config.json`` is written first
-    and ``checkpoint.safetensors`` after every epoch; ``resume`` continues from that
-    checkpoint (the configs must be the ones in ``config.json``). Returns the run and, if
-    training stopped early, the reason. If the loss diverged the last good weights are saved;
-    if ``should_stop`` interrupted it, only the checkpoint is, and the run is None.
+    ``config.json`` is written first and ``checkpoint.safetensors`` after every epoch; a
+    resumed plan continues from that checkpoint. Returns the run and, if training stopped
+    early, the reason. If the loss diverged the last good weights are saved; if
+    ``should_stop`` interrupted it, only the checkpoint is, and the run is None.
     In a torch.distributed job every process trains and only rank 0 writes.
     """
-    train_config.validate()
-    folder = Path(folder)
+    model_config, train_config, dataset, limit, resume = (
+        plan.model,
+        plan.training,
+        plan.dataset,
+        plan.limit,
+        plan.resume,
+    )
+    folder = plan.folder
     checkpoint = load_checkpoint(folder / CHECKPOINT_FILE) if resume else None
     train = load_split(dataset, "train", limit=limit)
     val = load_split(dataset, "test")
@@ -68,7 +134,7 @@ def train_run(
         )
     model = build_model(model_config, seed=train_config.seed)
     writes = rank_and_world()[0] == 0
-    if writes and not resume:
+    if writes:
         save_config(folder, model_config, train_config, dataset, limit)
 
     def keep(state: Checkpoint) -> None:
@@ -108,13 +174,22 @@ def train_run(
 
 
 PLOT_FILES = ("reconstructions.png", "latent.png", "loss.png")
+TRAIN_CODES_FILE = "train_codes.npy"
 
 
 def remove_earlier_run(folder: Path) -> None:
     """Delete what an earlier run wrote into ``folder``: aekit's own files only, anything else
     stays. Reusing a folder then leaves none of the old run (a report, entropy tables, a
     checkpoint) beside the new model."""
-    for name in (CONFIG_FILE, WEIGHTS_FILE, METRICS_FILE, CHECKPOINT_FILE, REPORT_FILE, *PLOT_FILES):
+    for name in (
+        CONFIG_FILE,
+        WEIGHTS_FILE,
+        METRICS_FILE,
+        CHECKPOINT_FILE,
+        REPORT_FILE,
+        TRAIN_CODES_FILE,
+        *PLOT_FILES,
+    ):
         (folder / name).unlink(missing_ok=True)
     shutil.rmtree(folder / ENTROPY_FOLDER, ignore_errors=True)
 
@@ -129,6 +204,9 @@ def write_plots(run: Run, data: ImageSet, folder: Path, *, seed: int = 0, count:
         reconstructions,
     )
     codes = encode(run.model, data.images)
+    # Kept so that compress can fit entropy tables after the training data moved or went away.
+    with atomic_path(folder / TRAIN_CODES_FILE) as tmp, open(tmp, "wb") as handle:
+        np.save(handle, codes, allow_pickle=False)
     save_png(
         latent_figure(codes, data.labels, title=f"Codes of {len(data):,} training images"),
         latent,

@@ -10,18 +10,14 @@ from __future__ import annotations
 
 import torch
 
-from aekit.errors import AekitError
+from aekit.errors import ParameterError
 
-PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16}
-
-
-def check_precision(precision: str) -> None:
-    if precision not in PRECISIONS:
-        raise AekitError(f"--precision must be one of {', '.join(PRECISIONS)} (got {precision!r})")
+_DTYPES = {"float32": None, "bfloat16": torch.bfloat16}
 
 
 def autocast(device: torch.device, precision: str) -> torch.autocast:
     """A context in which ``precision`` applies on ``device``; changes nothing for float32."""
-    check_precision(precision)
-    dtype = PRECISIONS[precision]
+    if precision not in _DTYPES:
+        raise ParameterError("precision", precision, f"must be one of {', '.join(_DTYPES)}")
+    dtype = _DTYPES[precision]
     return torch.autocast(device.type, dtype=dtype, enabled=dtype is not None)

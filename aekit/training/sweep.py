@@ -12,33 +12,39 @@ from aekit.baselines import pca_mse
 from aekit.data.folders import load_split
 from aekit.fileio import atomic_write_text
 from aekit.report.plots import save_png, sweep_figure
-from aekit.training.pipeline import make_configs, train_run
+from aekit.runs import prepare_run_dir
+from aekit.training.pipeline import plan_new_run, train_run
 
 
 def sweep(
     family: str,
     latent_dims: list[int],
-    folder: Path,
     *,
+    out: str | Path | None = None,
+    force: bool = False,
     dataset: str = "mnist",
     limit: int | None = None,
     progress: bool = False,
     on_result: Callable[[dict], None] | None = None,
-    **overrides,
-) -> list[dict]:
-    """Train ``family`` at each code size into ``folder/d<size>``; write sweep.csv/.json/.png.
+    **options,
+) -> Path:
+    """Train ``family`` at each code size into ``out/d<size>``; write sweep.csv/.json/.png
+    there and return the folder (``out``, or a new one under ``runs/``).
 
     Each row holds ``latent_dim``, the autoencoder's test ``mse``, ``pca_mse`` (PCA fitted on
     the same training images) and ``train_seconds``.
     """
+    plans = {
+        dim: plan_new_run(family, dim, dataset=dataset, limit=limit, make_folder=False, **options)
+        for dim in latent_dims
+    }
+    folder = prepare_run_dir(out, f"sweep-{family}", force)
     train = load_split(dataset, "train", limit=limit)
     test = load_split(dataset, "test")
     rows = []
-    for dim in latent_dims:
-        model_config, train_config = make_configs(family, dim, **overrides)
-        run, _ = train_run(
-            model_config, train_config, folder / f"d{dim}", dataset=dataset, limit=limit, progress=progress
-        )
+    for dim, plan in plans.items():
+        plan.folder = prepare_run_dir(folder / f"d{dim}", family, force)
+        run, _ = train_run(plan, progress=progress)
         row = {
             "latent_dim": dim,
             "mse": run.metrics["val_mse"],
@@ -55,4 +61,4 @@ def sweep(
     writer.writerows(rows)
     atomic_write_text(folder / "sweep.csv", table.getvalue())
     save_png(sweep_figure(rows, family), folder / "sweep.png")
-    return rows
+    return folder

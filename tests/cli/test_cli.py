@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from safetensors.torch import load_file
 
 from aekit.cli.main import main
 
@@ -180,7 +181,6 @@ def test_bad_inputs_fail_cleanly_and_write_nothing(trained_run, tmp_path, capsys
     cases = [
         (("encode", trained_run, tmp_path / "missing.npy", "-o", out), "missing.npy"),
         (("encode", trained_run, tmp_path / "corrupt.npy", "-o", out), "corrupt.npy"),
-        (("encode", trained_run, tmp_path / "big.png", "-o", out), "big.png"),
         (("encode", trained_run, "mnist:valid", "-o", out), "valid"),
         (("decode", trained_run, tmp_path / "codes3.npy", "-o", out), "codes3.npy"),
         (("eval", tmp_path), "config.json"),
@@ -192,11 +192,9 @@ def test_bad_inputs_fail_cleanly_and_write_nothing(trained_run, tmp_path, capsys
         assert not out.exists()
 
 
-def test_resize_converts_images_of_another_size(trained_run, tmp_path, capsys):
+def test_images_of_another_size_are_scaled_and_cropped(trained_run, tmp_path, capsys):
     Image.new("RGB", (32, 40), (200, 200, 200)).save(tmp_path / "big.png")
-    code, _, _ = run_cli(
-        capsys, "encode", trained_run, tmp_path / "big.png", "--resize", "-o", tmp_path / "c.npy"
-    )
+    code, _, _ = run_cli(capsys, "encode", trained_run, tmp_path / "big.png", "-o", tmp_path / "c.npy")
     assert code == 0 and np.load(tmp_path / "c.npy").shape == (1, 2)
 
 
@@ -378,8 +376,8 @@ def test_sigterm_then_resume_ends_with_the_weights_of_an_uninterrupted_run(tmp_p
 
 
 def test_resume_refuses_options_it_would_ignore(trained_run, capsys):
-    code, _, err = run_cli(capsys, "train", "--resume", trained_run, "--epochs", "40", "--lr", "0.01")
-    assert_clean_failure(code, err, "--epochs, --lr")
+    code, _, err = run_cli(capsys, "train", "--resume", trained_run, "--seed", "3", "--lr", "0.01")
+    assert_clean_failure(code, err, "--lr, --seed")
     assert str(trained_run) in err
 
 
@@ -402,3 +400,65 @@ def test_device_option_on_every_command_that_runs_the_network(trained_run, tmp_p
     if not torch.cuda.is_available():
         code, _, err = run_cli(capsys, "eval", trained_run, "--device", "cuda")
         assert_clean_failure(code, err, "no CUDA")
+
+
+def test_resume_with_more_epochs_extends_a_finished_run(tmp_path, capsys):
+    folder = tmp_path / "grow"
+    common = ("--limit", "200", "--hidden", "8", "--out")
+    assert run_cli(capsys, "train", "--epochs", "1", *common, folder)[0] == 0
+    code, out, err = run_cli(capsys, "train", "--resume", folder, "--epochs", "2")
+    assert code == 0, err
+    assert "epoch   2/2" in out and "epoch   1/2" not in out
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert [h["epoch"] for h in metrics["history"]] == [1, 2]
+    assert json.loads((folder / "config.json").read_text())["training"]["epochs"] == 2
+    # The same two epochs in one go end with the same weights (constant learning rate).
+    straight = tmp_path / "straight"
+    assert run_cli(capsys, "train", "--epochs", "2", *common, straight)[0] == 0
+    grown, whole = (load_file(str(f / "model.safetensors")) for f in (folder, straight))
+    assert grown.keys() == whole.keys()
+    for name in whole:
+        assert torch.equal(grown[name], whole[name]), name
+    code, _, err = run_cli(capsys, "train", "--resume", folder, "--epochs", "1")
+    assert_clean_failure(code, err, "--epochs 1")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--help"], ["--version"], ["train", "--help"], ["compress", "--help"], ["train", "--epochs", "x"]],
+)
+def test_help_version_and_usage_errors_import_nothing_heavy(argv):
+    """What makes `aekit --help` answer in well under 0.5 s: torch, matplotlib and scikit-learn
+    are not imported before a command runs."""
+    probe = (
+        "import sys; from aekit.cli.main import main\n"
+        f"code = main({argv!r})\n"
+        "heavy = [m for m in ('torch', 'matplotlib', 'sklearn', 'numpy', 'PIL') if m in sys.modules]\n"
+        "print('HEAVY', heavy, code)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert "HEAVY [] " in done.stdout, done.stdout + done.stderr
+
+
+def test_summary_without_a_run_shows_the_model_train_builds(capsys):
+    from aekit.models import ModelConfig, build_model
+    from aekit.models.summary import parameter_count
+
+    code, out, _ = run_cli(capsys, "summary", "--model", "conv", "--latent-dim", "32")
+    assert code == 0
+    expected = parameter_count(build_model(ModelConfig("conv", latent_dim=32)))
+    assert f"Total params: {expected:,}" in out
+
+
+@pytest.mark.parametrize("command", ["sample", "manifold", "interpolate"])
+def test_picture_commands_refuse_what_they_cannot_write_before_any_work(
+    trained_run, tmp_path, capsys, command
+):
+    extra = ["--pair", "1,2"] if command == "interpolate" else []
+    code, _, err = run_cli(capsys, command, trained_run, *extra, "-o", tmp_path / "grid.txt")
+    assert_clean_failure(code, err, "grid.txt")
+    existing = tmp_path / "grid.png"
+    existing.write_bytes(b"mine")
+    code, _, err = run_cli(capsys, command, trained_run, *extra, "-o", existing)
+    assert_clean_failure(code, err, "already exists")
+    assert existing.read_bytes() == b"mine"

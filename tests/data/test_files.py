@@ -46,13 +46,12 @@ def test_corrupt_npy_names_the_file(tmp_path):
         read_images(tmp_path / "bad.npy", SHAPE)
 
 
-def test_wrong_size_or_colour_image_is_refused_unless_resized(tmp_path):
+def test_image_of_another_size_and_colour_is_prepared_as_training_prepares_it(tmp_path):
     Image.new("RGB", (40, 30), (255, 0, 0)).save(tmp_path / "big.png")
-    with pytest.raises(
-        AekitError, match=r"big.png is 40x30 with 3 channel\(s\); the model takes 28x28 with 1"
-    ):
-        read_images(tmp_path / "big.png", SHAPE)
-    assert read_images(tmp_path / "big.png", SHAPE, resize=True).images.shape == (1, 1, 28, 28)
+    images = read_images(tmp_path / "big.png", SHAPE).images
+    assert images.shape == (1, 1, 28, 28)
+    # Pure red's ITU-R 601 luma is 76/255.
+    np.testing.assert_allclose(images, 76 / 255, atol=1e-3)
 
 
 def test_not_an_image_is_refused(tmp_path):

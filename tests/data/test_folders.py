@@ -6,7 +6,7 @@ import torch
 from PIL import Image
 
 from aekit.cli.main import main
-from aekit.data import folders
+from aekit.data import folders, images
 from aekit.data.folders import folder_dataset, load_folder_split, load_split
 from aekit.errors import AekitError
 
@@ -66,7 +66,7 @@ def test_bad_folders_and_files_are_named(tmp_path):
 
 def test_decompression_bombs_are_refused(tmp_path, monkeypatch):
     pics = make_images(tmp_path / "pics", count=3)
-    monkeypatch.setattr(folders, "MAX_PIXELS", 100)
+    monkeypatch.setattr(images, "MAX_PIXELS", 100)
     with pytest.raises(AekitError, match="over the limit"):
         folder_dataset(pics)
 
@@ -78,9 +78,9 @@ def test_train_encode_compress_report_on_an_rgb_folder(tmp_path, capsys):
     argv += ["--hidden", "4", "--latent-dim", "4", "--epochs", "2", "--quantize", "--out", run]
     assert main([str(a) for a in argv]) == 0
     assert main(["eval", str(run)]) == 0
-    assert main(["encode", str(run), str(pics), "--resize", "-o", str(tmp_path / "codes.npy")]) == 0
+    assert main(["encode", str(run), str(pics), "-o", str(tmp_path / "codes.npy")]) == 0
     assert np.load(tmp_path / "codes.npy").shape == (24, 4)
-    assert main(["compress", str(run), str(pics), "--resize", "-o", str(tmp_path / "p.aez")]) == 0
+    assert main(["compress", str(run), str(pics), "-o", str(tmp_path / "p.aez")]) == 0
     assert main(["decompress", str(tmp_path / "p.aez"), "--run", str(run), "-o", str(tmp_path / "out")]) == 0
     assert len(list((tmp_path / "out").glob("*.png"))) == 24
     assert main(["report", str(run)]) == 0
@@ -122,3 +122,35 @@ def test_a_failed_training_leaves_no_empty_run_folder(tmp_path, capsys):
     assert main(["train", "--dataset", str(pics), "--image-size", "8", "--out", str(run)]) == 2
     assert "zz-broken.png" in capsys.readouterr().err
     assert not run.exists()
+
+
+def test_encoding_the_training_folder_gives_the_training_arrays_codes_even_after_it_moved(tmp_path):
+    from aekit.data.folders import load_split
+    from aekit.inference import encode
+    from aekit.runs import load_run
+
+    pics = tmp_path / "pics"
+    rng = np.random.default_rng(1)
+    (pics / "more").mkdir(parents=True)
+    for index in range(10):
+        size = (int(rng.integers(20, 40)), int(rng.integers(20, 40)))  # not square
+        where = pics / ("more" if index % 2 else "") / f"{index}.png"
+        Image.fromarray(rng.integers(0, 256, (*size[::-1], 3), dtype=np.uint8)).save(where)
+    run = tmp_path / "run"
+    argv = ["train", "--model", "conv", "--dataset", str(pics), "--image-size", "12", "--epochs", "1"]
+    assert main([*argv, "--hidden", "4", "--out", str(run)]) == 0
+    assert main(["encode", str(run), str(pics), "-o", str(tmp_path / "codes.npy")]) == 0
+    codes = np.load(tmp_path / "codes.npy")
+    model = load_run(run).model
+    dataset = load_run(run).dataset
+    arrays = np.concatenate([load_split(dataset, split).images for split in ("train", "test")])
+    expected = encode(model, arrays)
+    assert len(codes) == len(expected) == 10
+    # Every training array's code is one of the folder's codes (the file order differs).
+    distances = np.abs(codes[:, None, :] - expected[None, :, :]).max(axis=2)
+    assert distances.min(axis=0).max() < 1e-5
+    # Moved away, the run still encodes and compresses other images; only eval needs the data.
+    pics.rename(tmp_path / "elsewhere")
+    assert main(["encode", str(run), str(tmp_path / "elsewhere"), "-o", str(tmp_path / "again.npy")]) == 0
+    assert main(["compress", str(run), str(tmp_path / "elsewhere"), "-o", str(tmp_path / "x.aez")]) == 0
+    assert main(["eval", str(run)]) == 2

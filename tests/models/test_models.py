@@ -56,7 +56,9 @@ def test_same_seed_same_weights_and_global_rng_untouched():
 
 
 def test_unknown_family_is_a_clear_error():
-    with pytest.raises(AekitError, match="unknown model family 'nope'; choose one of conv, deep, dense, vae"):
+    with pytest.raises(
+        AekitError, match="family='nope': unknown model family; choose one of conv, deep, dense, vae"
+    ):
         build_model(ModelConfig(family="nope"))
 
 
@@ -74,6 +76,6 @@ def test_convolutional_families_take_any_size_and_channel_count(family, shape):
 def test_every_family_but_dense_has_its_own_recipe():
     from aekit.models import family_recipe
 
-    assert family_recipe("dense") == {}
+    assert family_recipe("dense") == {"hidden": 300}
     for family in ("deep", "conv", "vae"):
         assert {"hidden", "epochs", "lr"} <= set(family_recipe(family))

@@ -6,7 +6,8 @@ import torch
 from aekit.errors import AekitError
 from aekit.models import ModelConfig, build_model
 from aekit.training.checkpoints import load_checkpoint, save_checkpoint
-from aekit.training.loop import TrainConfig, fit
+from aekit.training.config import TrainConfig
+from aekit.training.loop import fit
 
 # 64 toy images in batches of 16: 4 batches an epoch.
 CONFIG = TrainConfig(epochs=3, batch_size=16, lr=0.002, noise=0.1, schedule="cosine")

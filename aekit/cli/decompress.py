@@ -1,0 +1,34 @@
+"""``aekit decompress``: an .aez file back to images."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from aekit.cli.options import add_device, add_output
+
+
+def add_parser(commands) -> argparse.ArgumentParser:
+    decompress = commands.add_parser(
+        "decompress",
+        help="decode an .aez file back to images",
+        description="Decode an .aez file to a .npy array or a folder of PNGs. The run that made "
+        "the file is found by the model fingerprint in the file, among the folders in runs/, "
+        "unless --run names it.",
+    )
+    decompress.add_argument("file", type=Path, help="the .aez file")
+    add_output(decompress, "a .npy file or a folder for PNGs")
+    decompress.add_argument("--run", type=Path, help="the run folder that compressed the file")
+    add_device(decompress)
+    return decompress
+
+
+def run(args: argparse.Namespace) -> int:
+    from aekit.codec.aez import decompress_file
+    from aekit.data.files import check_images_output, write_images
+
+    check_images_output(args.output, args.force)
+    images = decompress_file(args.file, run_folder=args.run, device=args.device)
+    write_images(images, args.output, force=args.force)
+    print(f"decompressed {len(images):,} images to {args.output}")
+    return 0

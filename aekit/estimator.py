@@ -1,0 +1,276 @@
+"""``aekit.Autoencoder``: one estimator that feels like Keras and scikit-learn.
+
+It wraps the same pieces as ``aekit train``: the family's recipe (:mod:`aekit.models.recipes`),
+the model registry, the fit loop and run folders, so a model trained here and one trained
+from the command line are the same model.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+import warnings
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from aekit.data.arrays import Layout, codes_to_batch, from_batch, on_device, shape_of_batch, to_batch
+from aekit.errors import NotFittedError, ParameterError
+from aekit.inference import decode, encode, reconstruct
+from aekit.models import ModelConfig, build_model
+from aekit.models.summary import summarize
+from aekit.runs import Run, load_run, prepare_run_dir, save_run
+from aekit.training.callbacks import Callback, EpochPrinter
+from aekit.training.config import TrainConfig
+from aekit.training.distributed import resolve_device
+from aekit.training.loop import fit as fit_model
+
+
+class Autoencoder:
+    """An image autoencoder: ``fit`` it on images, then ``encode`` them to codes and ``decode``
+    codes back to images.
+
+    ``family`` is "dense" (the tutorial's 784-300-code network and settings), "deep", "conv"
+    or "vae"; every option left as None takes that family's recipe, exactly as ``aekit train
+    --model FAMILY`` does. The options have the names and meanings of the command line's flags.
+
+    Images may be NumPy arrays or torch tensors shaped (N, D), (N, H, W) or (N, C, H, W),
+    uint8 (0..255) or floats in [0, 1], or one such image; results come back in the layout,
+    scale and array type they came in.
+
+    >>> ae = Autoencoder("dense", latent_dim=2).fit(x_train, epochs=20, validation_data=x_test)
+    >>> codes = ae.encode(x_test); images = ae.decode(codes)
+
+    After ``fit``: ``model_`` (the ``torch.nn.Module``, with ``.encoder`` and ``.decoder``),
+    ``history_`` (per-epoch ``epoch``, ``loss``, ``val_loss``, ``seconds``), ``config_`` and
+    ``training_config_``.
+    """
+
+    def __init__(
+        self,
+        family: str = "dense",
+        latent_dim: int = 2,
+        *,
+        hidden: int | None = None,
+        epochs: int | None = None,
+        batch_size: int | None = None,
+        lr: float | None = None,
+        seed: int = 0,
+        schedule: str | None = None,
+        noise: float | None = None,
+        kl_weight: float | None = None,
+        quantize: bool = False,
+        rate_weight: float | None = None,
+        precision: str | None = None,
+        device: str = "cpu",
+        verbose: int = 1,
+    ):
+        self.family = family
+        self.latent_dim = latent_dim
+        self.hidden = hidden
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.seed = seed
+        self.schedule = schedule
+        self.noise = noise
+        self.kl_weight = kl_weight
+        self.quantize = quantize
+        self.rate_weight = rate_weight
+        self.precision = precision
+        self.device = device
+        self.verbose = verbose
+
+    # --- scikit-learn's estimator protocol --------------------------------------------
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        return [name for name in inspect.signature(cls.__init__).parameters if name != "self"]
+
+    def get_params(self, deep: bool = True) -> dict:
+        """The constructor's arguments, as scikit-learn's ``clone`` and grid searches read them."""
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params) -> Autoencoder:
+        for name, value in params.items():
+            if name not in self._param_names():
+                raise ParameterError(name, value, f"is not a parameter of {type(self).__name__}")
+            setattr(self, name, value)
+        return self
+
+    def __sklearn_tags__(self):
+        from sklearn.utils import Tags, TargetTags, TransformerTags
+
+        return Tags(
+            estimator_type=None, target_tags=TargetTags(required=False), transformer_tags=TransformerTags()
+        )
+
+    def __repr__(self) -> str:
+        defaults = inspect.signature(type(self).__init__).parameters
+        changed = [f"{k}={v!r}" for k, v in self.get_params().items() if v != defaults[k].default]
+        return f"{type(self).__name__}({', '.join(changed)})"
+
+    # --- training ------------------------------------------------------------------------
+
+    def fit(
+        self,
+        x,
+        y=None,
+        *,
+        epochs: int | None = None,
+        batch_size: int | None = None,
+        validation_data=None,
+        callbacks: list[Callback] | tuple = (),
+        verbose: int | None = None,
+    ) -> Autoencoder:
+        """Train a new model to reproduce ``x``; returns ``self``.
+
+        ``y`` is ignored (Keras users pass ``x`` twice; scikit-learn passes labels).
+        ``epochs`` and ``batch_size`` override the constructor's for this call.
+        ``validation_data`` (images, or a Keras-style ``(x_val, x_val)`` pair) is optional:
+        with it ``history_["val_loss"]`` holds its per-pixel MSE after every epoch.
+        """
+        shape = shape_of_batch(x)
+        images, layout, single, _ = to_batch(x, shape, "x")
+        if single:
+            raise ParameterError("x", f"array of shape {np.shape(x)}", "fit needs a batch of images")
+        val = None
+        if validation_data is not None:
+            if isinstance(validation_data, tuple) and len(validation_data) == 2:
+                validation_data = validation_data[0]
+            val = to_batch(validation_data, shape, "validation_data", prefer=layout.kind)[0]
+        model_config = ModelConfig(self.family, shape, self.latent_dim, self.hidden)
+        training = self._training_config(epochs=epochs, batch_size=batch_size)
+        model = build_model(model_config, seed=training.seed)
+        verbose = self.verbose if verbose is None else verbose
+        watchers = [*callbacks, EpochPrinter(training.epochs)] if verbose else list(callbacks)
+        result = fit_model(
+            model, images, val, training, progress=bool(verbose) and sys.stderr.isatty(), callbacks=watchers
+        )
+        if result.stopped:
+            warnings.warn(f"training stopped early: {result.stopped}", stacklevel=2)
+        self.model_ = model.cpu().eval()
+        self.config_, self.training_config_, self.layout_ = model_config, training, layout
+        self.history_ = _history(result.history)
+        self.train_seconds_ = result.train_seconds
+        return self
+
+    def _training_config(self, **overrides) -> TrainConfig:
+        options = {name: getattr(self, name) for name in self._param_names()}
+        for name in ("family", "latent_dim", "hidden", "verbose"):
+            options.pop(name)
+        options.update({k: v for k, v in overrides.items() if v is not None})
+        options["device"] = resolve_device(options["device"])
+        return TrainConfig.for_family(self.family, **options)
+
+    # --- using a fitted model --------------------------------------------------------------
+
+    def encode(self, x) -> np.ndarray:
+        """Codes (N, latent_dim) of images, or (latent_dim,) for one image; float32."""
+        images, _, single, device = self._images(x)
+        codes = encode(self.model_, images)
+        return on_device(codes[0] if single else codes, device)
+
+    def decode(self, codes) -> np.ndarray:
+        """Images made from codes (N, latent_dim) or one code, in the layout and scale that
+        ``fit`` was given."""
+        model = self._fitted()
+        array, single, device = codes_to_batch(codes, model.config.latent_dim)
+        return from_batch(decode(model, array), self.layout_, single, device)
+
+    def reconstruct(self, x):
+        """The autoencoder's output for images, in their own layout and scale."""
+        images, layout, single, device = self._images(x)
+        return from_batch(reconstruct(self.model_, images), layout, single, device)
+
+    def score_samples(self, x) -> np.ndarray:
+        """Per-image reconstruction error (mean squared error per pixel, pixels in [0, 1]):
+        large for images unlike the training data, so it serves as an anomaly score."""
+        images, _, single, _ = self._images(x)
+        errors = ((reconstruct(self.model_, images) - images) ** 2).reshape(len(images), -1).mean(axis=1)
+        return errors[0] if single else errors
+
+    def transform(self, x) -> np.ndarray:
+        """scikit-learn's name for :meth:`encode`."""
+        return self.encode(x)
+
+    def inverse_transform(self, codes) -> np.ndarray:
+        """scikit-learn's name for :meth:`decode`."""
+        return self.decode(codes)
+
+    def fit_transform(self, x, y=None, **fit_options) -> np.ndarray:
+        return self.fit(x, y, **fit_options).encode(x)
+
+    def summary(self) -> None:
+        """Print the encoder, decoder and autoencoder layer tables (Keras' ``model.summary()``);
+        before ``fit``, those of the model that ``fit`` would build for 28x28 gray images."""
+        model = getattr(self, "model_", None)
+        if model is None:
+            model = build_model(ModelConfig(self.family, (1, 28, 28), self.latent_dim, self.hidden))
+        print(summarize(model))
+
+    # --- saving ------------------------------------------------------------------------------
+
+    def save(self, path: str | Path, overwrite: bool = False) -> Path:
+        """Write a run folder (config.json, model.safetensors, metrics.json) that
+        :func:`aekit.load` and every ``aekit`` command read; an existing non-empty folder is
+        replaced only with ``overwrite``."""
+        model = self._fitted()
+        folder = prepare_run_dir(path, self.family, overwrite, parameter="path")
+        history = [
+            dict(zip(self.history_, row, strict=True)) for row in zip(*self.history_.values(), strict=True)
+        ]
+        last = history[-1]["val_loss"] if history else None
+        metrics = {
+            "val_mse": last,
+            "train_seconds": self.train_seconds_,
+            "epochs": len(history),
+            "history": history,
+        }
+        save_run(
+            Run(model, self.training_config_, dataset=None, metrics=metrics, layout=self.layout_.to_dict()),
+            folder,
+        )
+        return folder
+
+    @classmethod
+    def from_run(cls, run: Run) -> Autoencoder:
+        config, training = run.model.config, run.training
+        estimator = cls(
+            config.family,
+            config.latent_dim,
+            hidden=config.hidden,
+            **{k: v for k, v in asdict(training).items() if k in cls._param_names() and k != "device"},
+        )
+        estimator.model_ = run.model.eval()
+        estimator.config_, estimator.training_config_ = config, training
+        estimator.layout_ = Layout.from_dict(run.layout) if run.layout else Layout("chw")
+        estimator.history_ = _history_from_dicts(run.metrics.get("history", []))
+        estimator.train_seconds_ = run.metrics.get("train_seconds", 0.0)
+        return estimator
+
+    # --- helpers -----------------------------------------------------------------------------
+
+    def _fitted(self):
+        if not hasattr(self, "model_"):
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(x) first")
+        return self.model_
+
+    def _images(self, x):
+        model = self._fitted()
+        return to_batch(x, tuple(model.config.input_shape), "x", prefer=self.layout_.kind)
+
+
+def load(path: str | Path) -> Autoencoder:
+    """The fitted :class:`Autoencoder` saved in a run folder (by ``save`` or ``aekit train``)."""
+    return Autoencoder.from_run(load_run(path))
+
+
+def _history(records) -> dict[str, list]:
+    return _history_from_dicts([asdict(r) for r in records])
+
+
+def _history_from_dicts(rows: list[dict]) -> dict[str, list]:
+    names = ("epoch", "loss", "val_loss", "seconds")
+    return {name: [row.get(name) for row in rows] for name in names}

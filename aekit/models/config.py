@@ -1,0 +1,74 @@
+"""The model's settings: everything needed to rebuild a network before its weights are loaded."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from aekit.errors import ParameterError
+from aekit.models.recipes import family_recipe
+
+# Far beyond any model aekit trains, and small enough that building one never exhausts memory.
+MAX_WIDTH = 65_536
+MAX_SIDE = 4096
+MAX_CHANNELS = 4
+
+
+@dataclass
+class ModelConfig:
+    """A family, the image shape it takes (channels, height, width), its code size and width.
+
+    ``hidden`` is the family's width knob (the dense layer for ``dense``, the first layer for
+    ``deep``, the first conv channels for ``conv`` and ``vae``); left as None it takes the
+    family's recipe, so ``ModelConfig(family="conv", latent_dim=32)`` is the model that
+    ``aekit train --model conv --latent-dim 32`` builds. Saved as JSON beside the weights.
+    """
+
+    family: str = "dense"
+    input_shape: tuple[int, int, int] = (1, 28, 28)
+    latent_dim: int = 2
+    hidden: int | None = None
+
+    def __post_init__(self) -> None:
+        recipe = family_recipe(self.family) if isinstance(self.family, str) else None
+        if recipe is None:
+            raise ParameterError("family", self.family, "must be a family name such as 'dense'")
+        if self.hidden is None:
+            self.hidden = recipe["hidden"]
+        self.latent_dim = _whole("latent_dim", self.latent_dim, MAX_WIDTH)
+        self.hidden = _whole("hidden", self.hidden, MAX_WIDTH)
+        self.input_shape = _shape(self.input_shape)
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "input_shape": list(self.input_shape)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ModelConfig:
+        """The config that :meth:`to_dict` wrote; every field is checked as if passed by hand."""
+        if not isinstance(data, dict):
+            raise ParameterError("model", data, "must be a JSON object")
+        unknown = set(data) - {"family", "input_shape", "latent_dim", "hidden"}
+        if unknown:
+            raise ParameterError("model", sorted(unknown), "unknown settings")
+        return cls(**data)
+
+
+def _whole(name: str, value: object, most: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ParameterError(name, value, "must be a whole number")
+    if not 1 <= value <= most:
+        raise ParameterError(name, value, f"must be between 1 and {most:,}")
+    return value
+
+
+def _shape(value: object) -> tuple[int, int, int]:
+    if not isinstance(value, list | tuple) or len(value) != 3:
+        raise ParameterError("input_shape", value, "must be (channels, height, width)")
+    limits = (MAX_CHANNELS, MAX_SIDE, MAX_SIDE)
+    if not all(
+        isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= most
+        for v, most in zip(value, limits, strict=True)
+    ):
+        raise ParameterError(
+            "input_shape", value, f"needs 1 to {MAX_CHANNELS} channels and sides of 1 to {MAX_SIDE} pixels"
+        )
+    return tuple(value)
