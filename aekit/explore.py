@@ -43,7 +43,7 @@ def manifold_codes(codes: np.ndarray, n: int, coverage: float = 0.98) -> np.ndar
 def interpolation_codes(start: np.ndarray, end: np.ndarray, steps: int) -> np.ndarray:
     """``steps`` codes evenly spaced on the straight line from ``start`` to ``end`` (both included)."""
     if steps < 2:
-        raise AekitError(f"--steps must be at least 2 (got {steps})")
+        raise ParameterError("steps", steps, "must be at least 2")
     weights = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
     return ((1 - weights) * start + weights * end).astype(np.float32)
 

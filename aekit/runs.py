@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,11 +22,52 @@ from aekit.models import Autoencoder, ModelConfig, build_model
 from aekit.training.config import TrainConfig
 from aekit.training.distributed import resolve_device
 
-CONFIG_FILE = "config.json"
-WEIGHTS_FILE = "model.safetensors"
-METRICS_FILE = "metrics.json"
 # Where 'aekit train' puts runs without --out, and where decompress looks for them.
 RUNS_ROOT = Path("runs")
+
+
+@dataclass(frozen=True)
+class RunFolder:
+    """A run folder and the name of every file aekit keeps in it: the one place they are named."""
+
+    path: Path
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", Path(self.path))
+
+    config = property(lambda self: self.path / "config.json")  # model + training settings
+    weights = property(lambda self: self.path / "model.safetensors")
+    metrics = property(lambda self: self.path / "metrics.json")
+    checkpoint = property(lambda self: self.path / "checkpoint.safetensors")  # for --resume
+    report = property(lambda self: self.path / "report.html")
+    train_codes = property(lambda self: self.path / "train_codes.npy")  # for entropy tables
+    entropy = property(lambda self: self.path / "entropy")  # one JSON table per fingerprint
+    reconstructions_plot = property(lambda self: self.path / "reconstructions.png")
+    latent_plot = property(lambda self: self.path / "latent.png")
+    loss_plot = property(lambda self: self.path / "loss.png")
+    rate_distortion_plot = property(lambda self: self.path / "rd.png")
+
+    def own_files(self) -> list[Path]:
+        """Every file (not folder) that training writes, whether or not it exists."""
+        return [
+            self.config,
+            self.weights,
+            self.metrics,
+            self.checkpoint,
+            self.report,
+            self.train_codes,
+            self.reconstructions_plot,
+            self.latent_plot,
+            self.loss_plot,
+        ]
+
+    def remove_earlier_run(self) -> None:
+        """Delete what an earlier run wrote here: aekit's own files only, anything else stays.
+        Reusing a folder then leaves none of the old run (a report, entropy tables, a
+        checkpoint) beside the new model."""
+        for path in self.own_files():
+            path.unlink(missing_ok=True)
+        shutil.rmtree(self.entropy, ignore_errors=True)
 
 
 @dataclass
@@ -89,7 +131,7 @@ def save_config(
     }
     if layout is not None:
         config["layout"] = layout
-    atomic_write_text(Path(folder) / CONFIG_FILE, json.dumps(config, indent=2) + "\n")
+    atomic_write_text(RunFolder(folder).config, json.dumps(config, indent=2) + "\n")
 
 
 def load_config(folder: str | Path) -> tuple[ModelConfig, TrainConfig, str | dict, int | None]:
@@ -97,7 +139,7 @@ def load_config(folder: str | Path) -> tuple[ModelConfig, TrainConfig, str | dic
     folder = Path(folder)
     if not folder.is_dir():
         raise AekitError(f"{folder} is not a run folder; pass a folder written by 'aekit train'")
-    config_path = folder / CONFIG_FILE
+    config_path = RunFolder(folder).config
     try:
         config = json.loads(config_path.read_text())
         limit = config.get("limit")
@@ -118,14 +160,14 @@ def save_run(run: Run, folder: str | Path) -> None:
     folder = Path(folder)
     save_config(folder, run.model.config, run.training, run.dataset, run.limit, run.layout)
     state = {name: tensor.detach().cpu().contiguous() for name, tensor in run.model.state_dict().items()}
-    with atomic_path(folder / WEIGHTS_FILE) as tmp:
+    with atomic_path(RunFolder(folder).weights) as tmp:
         save_file(
             state,
             str(tmp),
             metadata={"aekit_version": __version__, "family": run.model.config.family},
         )
     if run.metrics:
-        atomic_write_text(folder / METRICS_FILE, json.dumps(run.metrics, indent=2) + "\n")
+        atomic_write_text(RunFolder(folder).metrics, json.dumps(run.metrics, indent=2) + "\n")
 
 
 def load_run(folder: str | Path, device: str = "cpu") -> Run:
@@ -134,7 +176,7 @@ def load_run(folder: str | Path, device: str = "cpu") -> Run:
     folder = Path(folder)
     model_config, training, dataset, limit = load_config(folder)
     model = build_model(model_config)
-    weights_path = folder / WEIGHTS_FILE
+    weights_path = RunFolder(folder).weights
     try:
         state = load_file(str(weights_path))
     except FileNotFoundError:
@@ -147,15 +189,15 @@ def load_run(folder: str | Path, device: str = "cpu") -> Run:
     model.load_state_dict(state)
     model.to(resolve_device(device)).eval()
     metrics = {}
-    metrics_path = folder / METRICS_FILE
+    metrics_path = RunFolder(folder).metrics
     if metrics_path.is_file():
         try:
             metrics = json.loads(metrics_path.read_text())
         except (json.JSONDecodeError, UnicodeDecodeError):
             metrics = {}
-    layout = json.loads((folder / CONFIG_FILE).read_text()).get("layout")
+    layout = json.loads(RunFolder(folder).config.read_text()).get("layout")
     if layout is not None and not isinstance(layout, dict):
-        raise AekitError(f"{folder / CONFIG_FILE} has a damaged 'layout'; retrain or restore the file")
+        raise AekitError(f"{RunFolder(folder).config} has a damaged 'layout'; retrain or restore the file")
     return Run(model=model, training=training, dataset=dataset, metrics=metrics, limit=limit, layout=layout)
 
 

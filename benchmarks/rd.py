@@ -25,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from sklearn.decomposition import PCA
 
+from aekit.baselines import pca_fit
 from aekit.codec.aez import CHECKSUM, HEADER, compress_images, decompress_images, entropy_model_for
 from aekit.codec.entropy import decode_symbols, encode_symbols, fit_entropy_model
 from aekit.data.files import to_uint8
@@ -95,17 +95,21 @@ def aekit_rows(spec: str, test: np.ndarray) -> list[dict]:
 
 
 def pca_rows(train: np.ndarray, test: np.ndarray) -> list[dict]:
-    pca = PCA(n_components=PCA_COMPONENTS, svd_solver="randomized", random_state=0)
-    train_codes = pca.fit_transform(train.reshape(len(train), -1))
+    mean, directions = pca_fit(train, PCA_COMPONENTS)
+
+    def transform(images: np.ndarray) -> np.ndarray:
+        return ((images.reshape(len(images), -1) - mean) @ directions.T).astype(np.float32)
+
+    train_codes = transform(train)
     rows = []
     for step in PCA_STEPS:
         entropy_model = fit_entropy_model(train_codes, step)
         started = time.perf_counter()
-        symbols = entropy_model.symbols(pca.transform(test.reshape(len(test), -1)))
+        symbols = entropy_model.symbols(transform(test))
         payload = encode_symbols(entropy_model, symbols)
         compressed = time.perf_counter()
         codes = entropy_model.codes(decode_symbols(entropy_model, payload, len(test)))
-        restored = np.clip(pca.inverse_transform(codes), 0, 1).reshape(test.shape).astype(np.float32)
+        restored = np.clip(codes @ directions + mean, 0, 1).reshape(test.shape).astype(np.float32)
         finished = time.perf_counter()
         predicted = entropy_model.bits(symbols) / 8 + FRAMING_BYTES
         rows.append(

@@ -145,7 +145,7 @@ def test_pipeline_with_cross_validation_on_mnist(require_mnist):
     (x_train, y_train), _ = aekit.load_mnist()
     x, y = x_train[:600].reshape(600, 784), y_train[:600]
     pipeline = make_pipeline(
-        aekit.Autoencoder("dense", latent_dim=8, epochs=2, verbose=0), LogisticRegression()
+        aekit.Autoencoder("dense", latent_dim=8, epochs=2, verbose=0), LogisticRegression(max_iter=1000)
     )
     scores = cross_val_score(pipeline, x, y, cv=3)
     # 8 numbers from 2 short epochs still separate digits far better than chance (0.1).
@@ -178,3 +178,14 @@ def test_early_stopping_restores_the_best_weights_and_csv_logs_every_epoch(toy_i
         torch.testing.assert_close(ae.model_.state_dict()[name], tensor, rtol=0, atol=0)
     with pytest.raises(ParameterError, match="needs validation data"):
         small().fit(toy_images, callbacks=[aekit.EarlyStopping()])
+
+
+def test_tensorboard_without_its_package_is_a_clear_error(toy_images, tmp_path):
+    try:
+        import tensorboard  # noqa: F401
+    except ImportError:
+        with pytest.raises(ParameterError, match="pip install"):
+            small().fit(toy_images, callbacks=[aekit.TensorBoard(tmp_path)])
+    else:
+        small().fit(toy_images, callbacks=[aekit.TensorBoard(tmp_path)])
+        assert any(tmp_path.iterdir())

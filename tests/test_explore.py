@@ -29,7 +29,7 @@ def test_manifold_of_larger_codes_lies_in_their_main_plane():
 def test_interpolation_starts_and_ends_at_the_two_codes():
     line = interpolation_codes(np.array([0.0, 2.0]), np.array([4.0, -2.0]), 5)
     np.testing.assert_allclose(line, [[0, 2], [1, 1], [2, 0], [3, -1], [4, -2]])
-    with pytest.raises(AekitError, match="--steps"):
+    with pytest.raises(AekitError, match="steps=1: must be at least 2"):
         interpolation_codes(np.zeros(2), np.ones(2), 1)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from aekit.cli.options import add_device, add_output
+from aekit.cli.options import add_device, add_output, progress_wanted
 
 
 def add_parser(commands) -> argparse.ArgumentParser:
@@ -35,7 +35,13 @@ def run(args: argparse.Namespace) -> int:
     from aekit.codec.aez import compress_file
 
     count, size = compress_file(
-        args.run, args.inputs, args.output, step=args.step, force=args.force, device=args.device
+        args.run,
+        args.inputs,
+        args.output,
+        step=args.step,
+        force=args.force,
+        device=args.device,
+        progress=progress_wanted(),
     )
     print(f"compressed {count:,} images to {args.output}: {size:,} bytes, {size / count:.1f} per image")
     return 0

@@ -21,8 +21,9 @@ def add_parser(commands) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    from aekit.cli.options import progress_wanted
     from aekit.report.html import write_report
 
-    path = write_report(args.run, force=args.force)
+    path = write_report(args.run, force=args.force, progress=progress_wanted())
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
     return 0

@@ -47,8 +47,7 @@ def add_parser(commands) -> argparse.ArgumentParser:
     train.add_argument(
         "--val-fraction",
         type=float,
-        default=0.1,
-        help="folder datasets: share of the images kept for validation (default: %(default)s)",
+        help="folder datasets: share of the images kept for validation (default: 0.1)",
     )
     train.add_argument(
         "--skip-bad",

@@ -22,7 +22,7 @@ from aekit.errors import AekitError, ParameterError
 from aekit.fileio import atomic_write_bytes, atomic_write_text, refuse_overwrite
 from aekit.inference import decode, encode
 from aekit.models import Autoencoder
-from aekit.runs import RUNS_ROOT, Run, load_run
+from aekit.runs import RUNS_ROOT, Run, RunFolder, load_run
 from aekit.training.checkpoints import tensor_digest
 
 MAGIC = b"\x89AEZ"
@@ -36,7 +36,6 @@ MAX_SIDE = 4096
 MAX_CHANNELS = 4
 # ANS keeps up to 64 bits of state beyond the information content; allow that and rounding.
 ANS_SLACK_BITS = 64
-ENTROPY_FOLDER = "entropy"
 
 
 @dataclass(frozen=True)
@@ -121,13 +120,15 @@ def unpack(data: bytes, name: str = "the file") -> tuple[Header, bytes]:
     return header, data[HEADER.size : HEADER.size + size]
 
 
-def compress_images(run: Run, entropy_model: EntropyModel, images: np.ndarray) -> bytes:
+def compress_images(
+    run: Run, entropy_model: EntropyModel, images: np.ndarray, progress: bool = False
+) -> bytes:
     """The .aez bytes for ``images`` (N, C, H, W in [0, 1]). The same input gives the same bytes."""
     if len(images) > MAX_COUNT:
         raise AekitError(
             f"{len(images)} images is more than one .aez file holds ({MAX_COUNT}); split the input"
         )
-    symbols = entropy_model.symbols(encode(run.model, images))
+    symbols = entropy_model.symbols(encode(run.model, images, progress=progress))
     payload = encode_symbols(entropy_model, symbols)
     header = Header(
         fingerprint=fingerprint(run.model, entropy_model),
@@ -172,21 +173,21 @@ def check_fits(header: Header, entropy_model: EntropyModel, name: str) -> None:
 
 def entropy_model_path(run_folder: Path, model: Autoencoder, entropy_model: EntropyModel) -> Path:
     """Where a run keeps an entropy model: named by the fingerprint it gives the run's files."""
-    return run_folder / ENTROPY_FOLDER / f"{fingerprint(model, entropy_model).hex()}.json"
+    return RunFolder(run_folder).entropy / f"{fingerprint(model, entropy_model).hex()}.json"
 
 
 def entropy_model_for(run: Run, run_folder: Path, step: float) -> EntropyModel:
     """The run's entropy model at ``step``: loaded if stored for these weights, else fitted on
     the run's training set and stored in ``run_folder/entropy/`` for later compress and
     decompress calls. (Tables left by an earlier run in a reused folder are not used.)"""
-    for path in sorted((run_folder / ENTROPY_FOLDER).glob("*.json")):
+    for path in sorted(RunFolder(run_folder).entropy.glob("*.json")):
         try:
             candidate = EntropyModel.from_json(path.read_text())
         except (ValueError, KeyError, TypeError, UnicodeDecodeError):
             continue
         if candidate.step == step and path.stem == fingerprint(run.model, candidate).hex():
             return candidate
-    codes_file = run_folder / "train_codes.npy"  # written by training (aekit.training.pipeline)
+    codes_file = RunFolder(run_folder).train_codes
     if codes_file.is_file():
         codes = np.load(codes_file, allow_pickle=False)
     else:
@@ -200,7 +201,7 @@ def entropy_model_for(run: Run, run_folder: Path, step: float) -> EntropyModel:
 
 def find_entropy_model(run: Run, run_folder: Path, wanted: bytes) -> EntropyModel | None:
     """The run's stored entropy model whose fingerprint is ``wanted``, if any."""
-    path = run_folder / ENTROPY_FOLDER / f"{wanted.hex()}.json"
+    path = RunFolder(run_folder).entropy / f"{wanted.hex()}.json"
     if not path.is_file():
         return None
     try:
@@ -216,8 +217,10 @@ def find_entropy_model(run: Run, run_folder: Path, wanted: bytes) -> EntropyMode
 
 def find_run_folder(wanted: bytes, search_root: Path) -> Path | None:
     """The run folder under ``search_root`` holding the entropy model with fingerprint ``wanted``."""
-    matches = sorted(search_root.glob(f"*/{ENTROPY_FOLDER}/{wanted.hex()}.json"))
-    return matches[0].parent.parent if matches else None
+    for folder in sorted(p for p in search_root.glob("*") if p.is_dir()):
+        if (RunFolder(folder).entropy / f"{wanted.hex()}.json").is_file():
+            return folder
+    return None
 
 
 # --- whole files ---------------------------------------------------------------------------
@@ -231,6 +234,7 @@ def compress_file(
     step: float = 1.0,
     force: bool = False,
     device: str = "cpu",
+    progress: bool = False,
 ) -> tuple[int, int]:
     """Compress ``inputs`` (what :func:`aekit.data.files.read_images` takes) with the run in
     ``run_folder`` into the .aez file ``output``; returns (images, bytes)."""
@@ -242,7 +246,7 @@ def compress_file(
     refuse_overwrite(output, force)
     run = load_run(run_folder, device=device)
     images = read_images(inputs, run.model.config.input_shape).images
-    data = compress_images(run, entropy_model_for(run, run_folder, step), images)
+    data = compress_images(run, entropy_model_for(run, run_folder, step), images, progress)
     atomic_write_bytes(output, data)
     return len(images), len(data)
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import constriction
 import numpy as np
 
-from aekit.errors import AekitError
+from aekit.errors import AekitError, ParameterError
 
 # A table wider than this means the step is far too small for the codes' range.
 MAX_SYMBOLS = 1 << 16
@@ -101,7 +101,7 @@ class EntropyModel:
 def fit_entropy_model(codes: np.ndarray, step: float) -> EntropyModel:
     """Count the symbols of training ``codes`` (N, D) rounded to multiples of ``step``."""
     if not (step > 0 and np.isfinite(step)):
-        raise AekitError(f"--step must be a positive number (got {step})")
+        raise ParameterError("step", step, "must be a positive number")
     codes = np.asarray(codes, dtype=np.float64)
     if codes.ndim != 2 or len(codes) == 0 or not np.all(np.isfinite(codes)):
         raise AekitError("fitting an entropy model needs a non-empty (N, D) array of finite codes")

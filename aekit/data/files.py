@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from aekit.data.arrays import to_batch
 from aekit.data.idx import DATASETS, ImageSet, load_dataset
 from aekit.data.images import image_files, read_image
 from aekit.errors import AekitError, ParameterError
@@ -86,7 +87,9 @@ def write_images(images: np.ndarray, out: str | Path, force: bool = False) -> No
     """Write images (N, C, H, W) in [0, 1] as one .npy (N, H, W) or (N, C, H, W), or a folder of PNGs."""
     out = Path(out)
     if out.suffix.lower() == ".npy":
-        write_array(images[:, 0] if images.shape[1] == 1 else images, out, force)
+        # Clipped to the pixel range, as PNGs are: the file reads back as images anywhere.
+        pixels = np.clip(images, 0, 1)
+        write_array(pixels[:, 0] if pixels.shape[1] == 1 else pixels, out, force)
         return
     check_images_output(out, force)
     out.mkdir(parents=True, exist_ok=True)
@@ -129,25 +132,12 @@ def _load_npy(path: Path) -> np.ndarray:
 
 
 def _npy_images(path: Path, shape: tuple[int, int, int]) -> np.ndarray:
+    """Images saved with numpy: uint8 or floats in [0, 1], in any layout the estimator takes."""
     array = _load_npy(path)
-    channels, height, width = shape
-    n = array.shape[0] if array.ndim else 0
-    if array.ndim == 2 and array.shape[1] == channels * height * width:
-        array = array.reshape(n, channels, height, width)
-    elif array.ndim == 3 and channels == 1 and array.shape[1:] == (height, width):
-        array = array[:, None]
-    elif not (array.ndim == 4 and tuple(array.shape[1:]) == tuple(shape)):
-        want = f"(N, {height}, {width}), " if channels == 1 else ""
-        raise AekitError(
-            f"{path} holds an array of shape {array.shape}; expected {want}"
-            f"(N, {channels}, {height}, {width}) or (N, {channels * height * width})"
-        )
-    if n == 0:
-        raise AekitError(f"{path} holds no images")
-    if array.dtype == np.uint8:
-        return array.astype(np.float32) / np.float32(255.0)
-    if not np.issubdtype(array.dtype, np.floating) or not np.all(np.isfinite(array)):
-        raise AekitError(f"{path} must hold uint8 pixels or finite floats in [0, 1] (got {array.dtype})")
-    if array.min() < 0 or array.max() > 1:
+    try:
+        images = to_batch(array, tuple(shape), str(path))[0]
+    except ParameterError as exc:
+        raise AekitError(f"{path}: {exc.problem} (it holds an {exc.value})") from None
+    if images.min() < 0 or images.max() > 1:
         raise AekitError(f"{path} has values outside [0, 1]; divide 8-bit pixels by 255 first")
-    return array.astype(np.float32)
+    return images

@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 from aekit.data.idx import DATASETS, ImageSet, load_dataset
 from aekit.data.images import channel_count, image_files, open_image, read_image
 from aekit.errors import AekitError, ParameterError
+from aekit.models.config import MAX_SIDE
 
 _SPLIT_SEED = 0
 
@@ -65,17 +66,17 @@ def folder_dataset(
     """Describe the images in ``path``; an unset size or channel count comes from the first image."""
     files = _files(Path(path), skip_bad)
     if channels not in (None, 1, 3):
-        raise AekitError(f"--channels must be 1 (grayscale) or 3 (RGB), not {channels}")
+        raise ParameterError("channels", channels, "must be 1 (grayscale) or 3 (RGB)")
     if not 0 < val_fraction < 1:
-        raise AekitError(f"--val-fraction must be between 0 and 1 (got {val_fraction})")
+        raise ParameterError("val_fraction", val_fraction, "must be between 0 and 1")
     if len(files) < 2:
         raise AekitError(f"{path} holds {len(files)} image; training needs at least 2 (one to validate on)")
     if image_size is None or channels is None:
         with open_image(files[0]) as first:
             image_size = image_size or min(first.size)
             channels = channels or channel_count(first)
-    if image_size < 1:
-        raise AekitError(f"--image-size must be positive (got {image_size})")
+    if not 1 <= image_size <= MAX_SIDE:
+        raise ParameterError("image_size", image_size, f"must be between 1 and {MAX_SIDE}")
     return FolderDataset(str(path), image_size, channels, val_fraction, skip_bad, stream)
 
 
@@ -180,22 +181,29 @@ def training_data(
     dataset: str,
     image_size: int | None = None,
     channels: int | None = None,
-    val_fraction: float = 0.1,
+    val_fraction: float | None = None,
     skip_bad: bool = False,
     stream: bool = False,
 ) -> tuple[str | dict, tuple[int, int, int]]:
     """What ``dataset`` (an IDX dataset's name or a folder) names, as config.json records it,
     and the shape (C, H, W) of its images."""
     if dataset in DATASETS:
-        if image_size or channels or skip_bad or stream:
+        if image_size or channels or skip_bad or stream or val_fraction is not None:
             raise ParameterError(
-                "dataset", dataset, "image_size, channels, skip_bad and stream apply to image folders only"
+                "dataset",
+                dataset,
+                "image_size, channels, val_fraction, skip_bad and stream apply to image folders only",
             )
         return dataset, (1, 28, 28)
     if not Path(dataset).exists():
         raise ParameterError("dataset", dataset, f"no such folder, and not one of {', '.join(DATASETS)}")
     spec = folder_dataset(
-        Path(dataset).resolve(), image_size, channels, val_fraction, skip_bad, stream=True if stream else None
+        Path(dataset).resolve(),
+        image_size,
+        channels,
+        0.1 if val_fraction is None else val_fraction,
+        skip_bad,
+        stream=True if stream else None,
     )
     return spec.to_dict(), spec.shape
 

@@ -14,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from aekit.data.files import to_uint8
 from aekit.data.folders import load_split
@@ -29,30 +30,34 @@ from aekit.report.plots import (
     png_bytes,
     reconstructions_figure,
 )
-from aekit.runs import Run, load_run
+from aekit.runs import Run, RunFolder, load_run
 
-REPORT_FILE = "report.html"
 EXPLORER_POINTS = 1500  # test images embedded for clicking; about 1.2 MB of 28x28 pixels
 MAX_SLIDERS = 8
 INTERPOLATION_PAIRS = ((3, 7), (0, 1), (2, 4))
 
 
-def write_report(folder: str | Path, force: bool = False) -> Path:
+def write_report(folder: str | Path, force: bool = False, progress: bool = False) -> Path:
     """Write ``folder/report.html`` for the run saved in ``folder``; returns its path."""
     folder = Path(folder)
-    run = load_run(folder)
-    target = folder / REPORT_FILE
+    target = RunFolder(folder).report
     refuse_overwrite(target, force)
-    atomic_write_text(target, build_report(run, folder))
+    run = load_run(folder)
+    atomic_write_text(target, build_report(run, folder, progress))
     return target
 
 
-def build_report(run: Run, folder: Path) -> str:
+def build_report(run: Run, folder: Path, progress: bool = False) -> str:
     """The report's HTML for ``run`` (extra figures such as rd.png are taken from ``folder``)."""
-    test = load_split(run.dataset, "test")
-    codes = encode(run.model, test.images)
-    sections = [_overview(run, folder), _explorer(run, test.images, test.labels, codes)]
-    sections.append(_figures(run, folder, test.images, test.labels, codes))
+    with tqdm(total=4, desc="report", leave=False, disable=not progress) as bar:
+        test = load_split(run.dataset, "test")
+        bar.update()
+        codes = encode(run.model, test.images)
+        bar.update()
+        sections = [_overview(run, folder), _explorer(run, test.images, test.labels, codes)]
+        bar.update()
+        sections.append(_figures(run, folder, test.images, test.labels, codes))
+        bar.update()
     template = resources.files("aekit.report").joinpath("template.html").read_text()
     script = resources.files("aekit.report").joinpath("explorer.js").read_text()
     return (
@@ -173,7 +178,7 @@ def _figures(run: Run, folder: Path, images: np.ndarray, labels: np.ndarray, cod
         samples = decode(run.model, prior_samples(64, run.model.config.latent_dim))
         figures.append(("New images sampled from the prior", image_grid_figure(samples, 8)))
     parts = [_img(title, png_bytes(fig)) for title, fig in figures]
-    rate_distortion = folder / "rd.png"
+    rate_distortion = RunFolder(folder).rate_distortion_plot
     if rate_distortion.is_file():
         parts.append(_img("Rate and distortion", rate_distortion.read_bytes()))
     return "<section><h2>Figures</h2>" + "".join(parts) + "</section>"

@@ -20,7 +20,6 @@ from safetensors.torch import load_file, save_file
 from aekit.errors import AekitError
 from aekit.fileio import atomic_path
 
-CHECKPOINT_FILE = "checkpoint.safetensors"
 _METADATA_KEY = "aekit_checkpoint"
 
 

@@ -15,19 +15,19 @@ from collections.abc import Iterator
 import torch
 from torch import distributed as dist
 
-from aekit.errors import AekitError
+from aekit.errors import ParameterError
 
 
 def resolve_device(name: str) -> str:
     """``cpu``, ``cuda`` or ``auto`` (CUDA when present) as a concrete device string; under
     torchrun each process takes the GPU of its local rank."""
     if name not in ("cpu", "cuda", "auto") and not name.startswith("cuda:"):
-        raise AekitError(f"--device must be cpu, cuda or auto (got {name!r})")
+        raise ParameterError("device", name, "must be cpu, cuda or auto")
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
     if name.startswith("cuda"):
         if not torch.cuda.is_available():
-            raise AekitError("--device cuda was asked for but PyTorch sees no CUDA GPU; use --device cpu")
+            raise ParameterError("device", name, "PyTorch sees no CUDA GPU here; use cpu")
         if name == "cuda" and "LOCAL_RANK" in os.environ:
             name = f"cuda:{int(os.environ['LOCAL_RANK'])}"
     return name

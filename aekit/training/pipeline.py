@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
-from aekit.codec.aez import ENTROPY_FOLDER
 from aekit.data.folders import load_split, training_data
 from aekit.data.idx import ImageSet
 from aekit.errors import AekitError, ParameterError
@@ -18,19 +16,9 @@ from aekit.fileio import atomic_path
 from aekit.inference import encode, reconstruct
 from aekit.metrics import psnr
 from aekit.models import ModelConfig, build_model
-from aekit.report.html import REPORT_FILE
 from aekit.report.plots import latent_figure, loss_figure, reconstructions_figure, save_png
-from aekit.runs import (
-    CONFIG_FILE,
-    METRICS_FILE,
-    WEIGHTS_FILE,
-    Run,
-    load_config,
-    prepare_run_dir,
-    save_config,
-    save_run,
-)
-from aekit.training.checkpoints import CHECKPOINT_FILE, Checkpoint, load_checkpoint, save_checkpoint
+from aekit.runs import Run, RunFolder, load_config, prepare_run_dir, save_config, save_run
+from aekit.training.checkpoints import Checkpoint, load_checkpoint, save_checkpoint
 from aekit.training.config import TrainConfig, make_configs
 from aekit.training.loop import EpochRecord, fit, rank_and_world
 
@@ -54,7 +42,7 @@ def plan_new_run(
     dataset: str = "mnist",
     image_size: int | None = None,
     channels: int | None = None,
-    val_fraction: float = 0.1,
+    val_fraction: float | None = None,
     skip_bad: bool = False,
     stream: bool = False,
     limit: int | None = None,
@@ -79,7 +67,7 @@ def plan_new_run(
     if make_folder:
         folder = prepare_run_dir(out, family, force)
         if force:
-            remove_earlier_run(folder)
+            RunFolder(folder).remove_earlier_run()
     return TrainingPlan(model_config, train_config, record, limit, folder)
 
 
@@ -124,7 +112,7 @@ def train_run(
         plan.resume,
     )
     folder = plan.folder
-    checkpoint = load_checkpoint(folder / CHECKPOINT_FILE) if resume else None
+    checkpoint = load_checkpoint(RunFolder(folder).checkpoint) if resume else None
     train = load_split(dataset, "train", limit=limit)
     val = load_split(dataset, "test")
     if tuple(train.images.shape[1:]) != tuple(model_config.input_shape):
@@ -139,7 +127,7 @@ def train_run(
 
     def keep(state: Checkpoint) -> None:
         if writes:
-            save_checkpoint(state, folder / CHECKPOINT_FILE)
+            save_checkpoint(state, RunFolder(folder).checkpoint)
 
     result = fit(
         model,
@@ -173,30 +161,11 @@ def train_run(
     return run, result.stopped
 
 
-PLOT_FILES = ("reconstructions.png", "latent.png", "loss.png")
-TRAIN_CODES_FILE = "train_codes.npy"
-
-
-def remove_earlier_run(folder: Path) -> None:
-    """Delete what an earlier run wrote into ``folder``: aekit's own files only, anything else
-    stays. Reusing a folder then leaves none of the old run (a report, entropy tables, a
-    checkpoint) beside the new model."""
-    for name in (
-        CONFIG_FILE,
-        WEIGHTS_FILE,
-        METRICS_FILE,
-        CHECKPOINT_FILE,
-        REPORT_FILE,
-        TRAIN_CODES_FILE,
-        *PLOT_FILES,
-    ):
-        (folder / name).unlink(missing_ok=True)
-    shutil.rmtree(folder / ENTROPY_FOLDER, ignore_errors=True)
-
-
 def write_plots(run: Run, data: ImageSet, folder: Path, *, seed: int = 0, count: int = 5) -> None:
-    """reconstructions.png (``count`` random images), latent.png (every image), loss.png."""
-    reconstructions, latent, loss = (folder / name for name in PLOT_FILES)
+    """reconstructions.png (``count`` random images), latent.png (every image), loss.png, and
+    the codes of every image (train_codes.npy)."""
+    files = RunFolder(folder)
+    reconstructions, latent, loss = files.reconstructions_plot, files.latent_plot, files.loss_plot
     picks = np.random.default_rng(seed).choice(len(data), size=min(count, len(data)), replace=False)
     originals = data.images[picks]
     save_png(
@@ -205,7 +174,7 @@ def write_plots(run: Run, data: ImageSet, folder: Path, *, seed: int = 0, count:
     )
     codes = encode(run.model, data.images)
     # Kept so that compress can fit entropy tables after the training data moved or went away.
-    with atomic_path(folder / TRAIN_CODES_FILE) as tmp, open(tmp, "wb") as handle:
+    with atomic_path(files.train_codes) as tmp, open(tmp, "wb") as handle:
         np.save(handle, codes, allow_pickle=False)
     save_png(
         latent_figure(codes, data.labels, title=f"Codes of {len(data):,} training images"),

@@ -122,6 +122,9 @@ def test_train_force_removes_the_earlier_runs_files_and_only_those(trained_run, 
         (["train", "--epochs", "0"], "--epochs"),
         (["train", "--lr", "abc"], "--lr"),
         (["train", "--model", "nope"], "--model"),
+        (["train", "--val-fraction", "0.5"], "val_fraction"),
+        (["train", "--seed", "-1"], "--seed -1"),
+        (["train", "--lr", "nan"], "--lr nan"),
         (["eval"], "run"),
         (["frobnicate"], "frobnicate"),
     ],
@@ -462,3 +465,15 @@ def test_picture_commands_refuse_what_they_cannot_write_before_any_work(
     code, _, err = run_cli(capsys, command, trained_run, *extra, "-o", existing)
     assert_clean_failure(code, err, "already exists")
     assert existing.read_bytes() == b"mine"
+
+
+def test_decode_writes_what_encode_reads_back(trained_run, tmp_path, capsys):
+    codes = tmp_path / "codes.npy"
+    np.save(codes, np.array([[0.0, 0.0], [50.0, -50.0]], np.float32))  # far outside the training codes
+    assert run_cli(capsys, "decode", trained_run, codes, "-o", tmp_path / "images.npy")[0] == 0
+    images = np.load(tmp_path / "images.npy")
+    assert images.shape == (2, 28, 28) and images.min() >= 0 and images.max() <= 1
+    code, _, err = run_cli(
+        capsys, "encode", trained_run, tmp_path / "images.npy", "-o", tmp_path / "again.npy"
+    )
+    assert code == 0, err

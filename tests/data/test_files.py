@@ -31,7 +31,7 @@ def test_npy_accepts_flat_square_and_channel_layouts(tmp_path, toy_images):
     [
         (np.zeros((3, 27, 28), np.float32), r"shape \(3, 27, 28\)"),
         (np.full((3, 784), 2.0, np.float32), r"outside \[0, 1\]"),
-        (np.zeros((3, 784), np.int32), "uint8 pixels or finite floats"),
+        (np.zeros((3, 784), np.int32), r"pixels must be uint8 \(0..255\) or floats in \[0, 1\]"),
     ],
 )
 def test_bad_npy_images_are_refused(tmp_path, array, expected):
