@@ -81,6 +81,11 @@ def add_parser(commands) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    from aekit.training.config import make_configs
+
+    if args.resume is None:  # every setting is checked before torch is loaded
+        make_configs(args.model, args.latent_dim, **training_options(args))
+
     from aekit.models import build_model
     from aekit.models.summary import summarize
     from aekit.report.html import write_report

@@ -428,7 +428,14 @@ def test_resume_with_more_epochs_extends_a_finished_run(tmp_path, capsys):
 
 @pytest.mark.parametrize(
     "argv",
-    [["--help"], ["--version"], ["train", "--help"], ["compress", "--help"], ["train", "--epochs", "x"]],
+    [
+        ["--help"],
+        ["--version"],
+        ["train", "--help"],
+        ["compress", "--help"],
+        ["train", "--epochs", "x"],
+        ["train", "--epochs", "0"],
+    ],
 )
 def test_help_version_and_usage_errors_import_nothing_heavy(argv):
     """What makes `aekit --help` answer in well under 0.5 s: torch, matplotlib and scikit-learn
