@@ -11,7 +11,12 @@ from __future__ import annotations
 
 import importlib
 
+from aekit.threads import wait_politely
+
 __version__ = "0.1.0"
+
+# Before torch loads, where it takes effect: see aekit/threads.py (results do not change).
+wait_politely()
 
 _EXPORTS = {
     "Autoencoder": "aekit.estimator",
