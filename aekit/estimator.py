@@ -25,6 +25,7 @@ from aekit.training.callbacks import Callback, EpochPrinter
 from aekit.training.config import TrainConfig
 from aekit.training.distributed import resolve_device
 from aekit.training.loop import fit as fit_model
+from aekit.training.pipeline import check_memory
 
 
 class Autoencoder:
@@ -142,6 +143,7 @@ class Autoencoder:
             val = to_batch(validation_data, shape, "validation_data", prefer=layout.kind)[0]
         model_config = ModelConfig(self.family, shape, self.latent_dim, self.hidden)
         training = self._training_config(epochs=epochs, batch_size=batch_size)
+        check_memory(model_config, training.batch_size)
         model = build_model(model_config, seed=training.seed)
         verbose = self.verbose if verbose is None else verbose
         watchers = [*callbacks, EpochPrinter(training.epochs)] if verbose else list(callbacks)

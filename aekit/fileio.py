@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from aekit.errors import AekitError
+
+TEMPORARY_SUFFIX = ".tmp"
 
 
 @contextlib.contextmanager
@@ -19,20 +23,73 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     file behind, because the rename is the only step that makes the new content visible.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    if path.is_dir():
+        raise AekitError(f"{path} is a folder; name a file to write")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX, dir=path.parent)
+    except OSError as exc:
+        raise AekitError(f"cannot write {path} ({exc.strerror}); choose another place") from None
     os.close(fd)
     tmp_path = Path(tmp)
-    # mkstemp makes the file private (0600); give it the permissions a plain open() would.
-    umask = os.umask(0)
-    os.umask(umask)
-    tmp_path.chmod(0o666 & ~umask)
     try:
         yield tmp_path
+        # Writers such as safetensors replace the file with one of their own (0600): whatever
+        # is there now gets the permissions a plain open() would give.
+        tmp_path.chmod(0o666 & ~current_umask())
         os.replace(tmp_path, path)
+    except OSError as exc:
+        tmp_path.unlink(missing_ok=True)
+        raise AekitError(f"cannot write {path} ({exc.strerror}); choose another place") from None
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
+
+
+def current_umask() -> int:
+    """The process's umask (reading it means setting it, so it is set straight back)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
+def remove_leftovers(folder: str | os.PathLike) -> None:
+    """Delete temporary files that a killed writer (SIGKILL, power loss) left in ``folder``."""
+    for leftover in Path(folder).glob(f".*{TEMPORARY_SUFFIX}"):
+        if leftover.is_file():
+            leftover.unlink(missing_ok=True)
+
+
+def read_bytes_limited(path: str | os.PathLike, limit: int, what: str = "file") -> bytes:
+    """The bytes of the regular file ``path``, refusing before reading anything one that is
+    larger than ``limit`` bytes or is not a plain file (a FIFO would block, a device never end)."""
+    path = Path(path)
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise AekitError(f"{path} is missing") from None
+    except OSError as exc:
+        raise AekitError(f"{path} cannot be read ({exc.strerror})") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise AekitError(f"{path} is not a regular file; a {what} must be one")
+    if info.st_size > limit:
+        raise AekitError(
+            f"{path} is {info.st_size:,} bytes, more than a {what} can be ({limit:,}); it is not one"
+        )
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(limit + 1)[:limit]
+    except OSError as exc:
+        raise AekitError(f"{path} cannot be read ({exc.strerror})") from None
+
+
+def read_json_limited(path: str | os.PathLike, limit: int = 1 << 20, what: str = "JSON file"):
+    """The JSON value in ``path`` (see :func:`read_bytes_limited`); damage is an AekitError."""
+    data = read_bytes_limited(path, limit, what)
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise AekitError(f"{path} is damaged: not valid JSON ({exc}); restore or recreate it") from None
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:

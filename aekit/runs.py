@@ -11,17 +11,22 @@ import json
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from aekit import __version__
+from aekit.data.arrays import Layout
+from aekit.data.folders import check_dataset_record
 from aekit.errors import AekitError, ParameterError
-from aekit.fileio import atomic_path, atomic_write_text
+from aekit.fileio import atomic_path, atomic_write_text, read_json_limited, remove_leftovers
 from aekit.models import Autoencoder, ModelConfig, build_model
 from aekit.training.config import TrainConfig
 from aekit.training.distributed import resolve_device
 
+# A config.json or metrics.json larger than this is not one aekit wrote.
+CONFIG_LIMIT = 16 << 20
 # Where 'aekit train' puts runs without --out, and where decompress looks for them.
 RUNS_ROOT = Path("runs")
 
@@ -67,6 +72,7 @@ class RunFolder:
         checkpoint) beside the new model."""
         for path in self.own_files():
             path.unlink(missing_ok=True)
+        remove_leftovers(self.path)
         shutil.rmtree(self.entropy, ignore_errors=True)
 
 
@@ -80,6 +86,7 @@ class Run:
     metrics: dict = field(default_factory=dict)
     limit: int | None = None  # trained on the first ``limit`` training images only
     layout: dict | None = None  # how the Python arrays it was fitted on were laid out (aekit.data.arrays)
+    run_id: str | None = None  # names this run in its checkpoints, so another run's is refused
 
 
 def prepare_run_dir(
@@ -120,6 +127,7 @@ def save_config(
     dataset: str | dict | None,
     limit: int | None,
     layout: dict | None = None,
+    run_id: str | None = None,
 ) -> None:
     """Write ``config.json``: everything needed to rebuild the model and to resume training."""
     config = {
@@ -131,34 +139,59 @@ def save_config(
     }
     if layout is not None:
         config["layout"] = layout
+    if run_id is not None:
+        config["run_id"] = run_id
     atomic_write_text(RunFolder(folder).config, json.dumps(config, indent=2) + "\n")
 
 
-def load_config(folder: str | Path) -> tuple[ModelConfig, TrainConfig, str | dict, int | None]:
-    """The model config, training config, dataset name and limit saved in ``folder``."""
+class SavedConfig(NamedTuple):
+    """What ``config.json`` holds, every field checked."""
+
+    model: ModelConfig
+    training: TrainConfig
+    dataset: str | dict | None
+    limit: int | None
+    layout: dict | None
+    run_id: str | None
+
+
+def load_config(folder: str | Path) -> SavedConfig:
+    """The settings saved in ``folder``'s config.json; anything malformed is an AekitError."""
     folder = Path(folder)
     if not folder.is_dir():
         raise AekitError(f"{folder} is not a run folder; pass a folder written by 'aekit train'")
     config_path = RunFolder(folder).config
+    if not config_path.exists():
+        raise AekitError(f"{config_path} is missing; pass a folder written by 'aekit train'")
+    config = read_json_limited(config_path, CONFIG_LIMIT, "run's config.json")
     try:
-        config = json.loads(config_path.read_text())
+        if not isinstance(config, dict) or "model" not in config:
+            raise ValueError("it is not an object with a 'model' entry")
         limit = config.get("limit")
-        return (
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+            raise ValueError(f"limit {limit!r} is not a positive whole number")
+        layout = config.get("layout")
+        if layout is not None:
+            Layout.from_dict(layout)
+        run_id = config.get("run_id")
+        if run_id is not None and not (isinstance(run_id, str) and len(run_id) <= 64):
+            raise ValueError(f"run_id {run_id!r} is not a short text")
+        return SavedConfig(
             ModelConfig.from_dict(config["model"]),
             TrainConfig.from_dict(config.get("training", {})),
-            config.get("dataset", "mnist"),
-            None if limit is None else int(limit),
+            check_dataset_record(config.get("dataset", "mnist")),
+            limit,
+            layout,
+            run_id,
         )
-    except FileNotFoundError:
-        raise AekitError(f"{config_path} is missing; pass a folder written by 'aekit train'") from None
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError, UnicodeDecodeError) as exc:
+    except (KeyError, TypeError, ValueError) as exc:
         raise AekitError(f"{config_path} is damaged ({exc}); retrain or restore the file") from None
 
 
 def save_run(run: Run, folder: str | Path) -> None:
     """Write config, weights and metrics into ``folder`` (each file atomically)."""
     folder = Path(folder)
-    save_config(folder, run.model.config, run.training, run.dataset, run.limit, run.layout)
+    save_config(folder, run.model.config, run.training, run.dataset, run.limit, run.layout, run.run_id)
     state = {name: tensor.detach().cpu().contiguous() for name, tensor in run.model.state_dict().items()}
     with atomic_path(RunFolder(folder).weights) as tmp:
         save_file(
@@ -174,7 +207,7 @@ def load_run(folder: str | Path, device: str = "cpu") -> Run:
     """Rebuild the run saved in ``folder``, its model on ``device`` (cpu, cuda or auto).
     Raises :class:`AekitError` if anything is off."""
     folder = Path(folder)
-    model_config, training, dataset, limit = load_config(folder)
+    model_config, training, dataset, limit, layout, run_id = load_config(folder)
     model = build_model(model_config)
     weights_path = RunFolder(folder).weights
     try:
@@ -185,23 +218,51 @@ def load_run(folder: str | Path, device: str = "cpu") -> Run:
         raise AekitError(
             f"{weights_path} is not a readable safetensors file ({exc}); retrain the run"
         ) from None
-    _check_weights_match(model, state, weights_path)
+    check_weights_match(model, state, weights_path)
     model.load_state_dict(state)
     model.to(resolve_device(device)).eval()
-    metrics = {}
     metrics_path = RunFolder(folder).metrics
-    if metrics_path.is_file():
-        try:
-            metrics = json.loads(metrics_path.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            metrics = {}
-    layout = json.loads(RunFolder(folder).config.read_text()).get("layout")
-    if layout is not None and not isinstance(layout, dict):
-        raise AekitError(f"{RunFolder(folder).config} has a damaged 'layout'; retrain or restore the file")
-    return Run(model=model, training=training, dataset=dataset, metrics=metrics, limit=limit, layout=layout)
+    metrics = (
+        _checked_metrics(read_json_limited(metrics_path, CONFIG_LIMIT), metrics_path)
+        if metrics_path.exists()
+        else {}
+    )
+    return Run(model, training, dataset, metrics, limit, layout, run_id)
 
 
-def _check_weights_match(model: Autoencoder, state: dict, path: Path) -> None:
+def _checked_metrics(metrics: object, path: Path) -> dict:
+    """``metrics.json`` as training writes it: an object of numbers, strings and nulls, and a
+    ``history`` of per-epoch records."""
+    scalar = (int, float, str, type(None))
+    problem = None
+    if not isinstance(metrics, dict):
+        problem = "it is not an object"
+    else:
+        for key, value in metrics.items():
+            if key == "history":
+                if not isinstance(value, list) or not all(_is_epoch_record(row) for row in value):
+                    problem = "its history is not a list of epoch records"
+            elif not isinstance(value, scalar):
+                problem = f"{key!r} is not a number or text"
+    if problem:
+        raise AekitError(f"{path} is damaged ({problem}); retrain or restore the file")
+    return metrics
+
+
+def _is_epoch_record(row: object) -> bool:
+    number = (int, float)
+    return (
+        isinstance(row, dict)
+        and set(row) == {"epoch", "loss", "val_loss", "seconds"}
+        and isinstance(row["epoch"], int)
+        and isinstance(row["loss"], number)
+        and isinstance(row["val_loss"], (*number, type(None)))
+        and isinstance(row["seconds"], number)
+    )
+
+
+def check_weights_match(model: Autoencoder, state: dict, path: Path) -> None:
+    """Refuse weights (from ``path``) whose names or shapes are not ``model``'s."""
     expected = {name: tuple(t.shape) for name, t in model.state_dict().items()}
     found = {name: tuple(t.shape) for name, t in state.items()}
     if expected == found:

@@ -19,6 +19,12 @@ def add_parser(commands) -> argparse.ArgumentParser:
     decompress.add_argument("file", type=Path, help="the .aez file")
     add_output(decompress, "a .npy file or a folder for PNGs")
     decompress.add_argument("--run", type=Path, help="the run folder that compressed the file")
+    decompress.add_argument(
+        "--max-images",
+        type=int,
+        help="refuse files of more images than this (default: as many as fill 1 GiB of float32 pixels, "
+        "342,392 for MNIST), so a small hostile file cannot make a huge output",
+    )
     add_device(decompress)
     return decompress
 
@@ -28,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     from aekit.data.files import check_images_output, write_images
 
     check_images_output(args.output, args.force)
-    images = decompress_file(args.file, run_folder=args.run, device=args.device)
+    images = decompress_file(args.file, run_folder=args.run, device=args.device, max_images=args.max_images)
     write_images(images, args.output, force=args.force)
     print(f"decompressed {len(images):,} images to {args.output}")
     return 0

@@ -8,6 +8,7 @@ length before allocating anything, so a damaged or hostile file is a clear error
 
 from __future__ import annotations
 
+import stat
 import struct
 import zlib
 from dataclasses import dataclass
@@ -15,11 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
-from aekit.codec.entropy import EntropyModel, decode_symbols, encode_symbols, fit_entropy_model
+from aekit.codec.entropy import EntropyModel, check_step, decode_symbols, encode_symbols, fit_entropy_model
 from aekit.data.files import read_images
 from aekit.data.folders import load_split
 from aekit.errors import AekitError, ParameterError
-from aekit.fileio import atomic_write_bytes, atomic_write_text, refuse_overwrite
+from aekit.fileio import atomic_write_bytes, atomic_write_text, read_bytes_limited, refuse_overwrite
 from aekit.inference import decode, encode
 from aekit.models import Autoencoder
 from aekit.runs import RUNS_ROOT, Run, RunFolder, load_run
@@ -36,6 +37,10 @@ MAX_SIDE = 4096
 MAX_CHANNELS = 4
 # ANS keeps up to 64 bits of state beyond the information content; allow that and rounding.
 ANS_SLACK_BITS = 64
+# decompress returns at most this many float32 values (1 GiB) unless asked for more.
+MAX_OUTPUT_VALUES = 1 << 28
+# An entropy table file larger than this is not one aekit wrote.
+TABLE_LIMIT = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -76,13 +81,12 @@ def pack(header: Header, payload: bytes) -> bytes:
     return body + CHECKSUM.pack(zlib.crc32(body))
 
 
-def unpack(data: bytes, name: str = "the file") -> tuple[Header, bytes]:
-    """Validate an .aez file's framing and return its header and payload.
-
-    Raises :class:`AekitError` naming ``name`` for anything wrong: too short, wrong magic,
-    unknown version, sizes beyond limits or the file's length, checksum mismatch.
-    """
-    if len(data) < HEADER.size + CHECKSUM.size:
+def parse_header(data: bytes, name: str = "the file", file_size: int | None = None) -> Header:
+    """Check the fixed header at the start of ``data`` (at least its first HEADER.size bytes)
+    against the format's limits and, when given, the file's real size; nothing else is read."""
+    if len(data) < HEADER.size + CHECKSUM.size and (
+        file_size is None or file_size < HEADER.size + CHECKSUM.size
+    ):
         raise AekitError(f"{name} is too short to be an .aez file ({len(data)} bytes); it is truncated")
     magic, version, flags, print_, channels, height, width, latent_dim, count, step, size = (
         HEADER.unpack_from(data)
@@ -96,14 +100,11 @@ def unpack(data: bytes, name: str = "the file") -> tuple[Header, bytes]:
             f"{name} is .aez format version {version}; this aekit reads version {VERSION}: upgrade aekit"
         )
     expected = HEADER.size + size + CHECKSUM.size
-    if len(data) != expected:
+    actual = len(data) if file_size is None else file_size
+    if actual != expected:
         raise AekitError(
-            f"{name} is {len(data)} bytes but its header declares {expected}; "
-            "the file is truncated or damaged"
+            f"{name} is {actual} bytes but its header declares {expected}; the file is truncated or damaged"
         )
-    body = data[: -CHECKSUM.size]
-    if zlib.crc32(body) != CHECKSUM.unpack_from(data, len(body))[0]:
-        raise AekitError(f"{name} fails its checksum; the file is damaged (re-copy or re-compress it)")
     problems = [
         "flags are set" if flags else "",
         "" if 1 <= channels <= MAX_CHANNELS else f"{channels} channels",
@@ -116,8 +117,20 @@ def unpack(data: bytes, name: str = "the file") -> tuple[Header, bytes]:
     problems = [p for p in problems if p]
     if problems:
         raise AekitError(f"{name} declares {', '.join(problems)}; the file is damaged")
-    header = Header(print_, (channels, height, width), latent_dim, count, step, size)
-    return header, data[HEADER.size : HEADER.size + size]
+    return Header(print_, (channels, height, width), latent_dim, count, step, size)
+
+
+def unpack(data: bytes, name: str = "the file") -> tuple[Header, bytes]:
+    """Validate a whole .aez file's framing and checksum; return its header and payload.
+
+    Raises :class:`AekitError` naming ``name`` for anything wrong: too short, wrong magic,
+    unknown version, sizes beyond limits or the file's length, checksum mismatch.
+    """
+    header = parse_header(data, name)
+    body = data[: -CHECKSUM.size]
+    if zlib.crc32(body) != CHECKSUM.unpack_from(data, len(body))[0]:
+        raise AekitError(f"{name} fails its checksum; the file is damaged (re-copy or re-compress it)")
+    return header, data[HEADER.size : HEADER.size + header.payload_size]
 
 
 def compress_images(
@@ -142,13 +155,16 @@ def compress_images(
 
 
 def decompress_images(
-    run: Run, entropy_model: EntropyModel, data: bytes, name: str = "the file"
+    run: Run,
+    entropy_model: EntropyModel,
+    data: bytes,
+    name: str = "the file",
+    max_images: int | None = None,
 ) -> np.ndarray:
-    """Images (N, C, H, W) from .aez bytes made with this run and entropy model."""
+    """Images (N, C, H, W) from .aez bytes made with this run and entropy model; a file of
+    more than ``max_images`` images (default: :func:`default_max_images`) is refused."""
     header, payload = unpack(data, name)
-    if header.fingerprint != fingerprint(run.model, entropy_model):
-        raise AekitError(f"{name} was made with another model; pass the run that compressed it with --run")
-    check_fits(header, entropy_model, name)
+    check_fits(header, run, entropy_model, name, max_images)
     try:
         symbols = decode_symbols(entropy_model, payload, header.count)
     except ValueError as exc:
@@ -156,12 +172,45 @@ def decompress_images(
     return decode(run.model, entropy_model.codes(symbols))
 
 
-def check_fits(header: Header, entropy_model: EntropyModel, name: str) -> None:
-    """Refuse a header whose count could not fit in its payload under this entropy model."""
-    if header.latent_dim != entropy_model.latent_dim or header.step != np.float32(entropy_model.step):
-        raise AekitError(f"{name} does not match its model's code size or step; the file is damaged")
-    least_bits = header.count * entropy_model.min_bits_per_code()
-    if least_bits > 8 * header.payload_size + ANS_SLACK_BITS:
+def default_max_images(shape: tuple[int, int, int]) -> int:
+    """How many images decompress returns unless asked for more: a gigabyte of float32 pixels."""
+    return max(1, MAX_OUTPUT_VALUES // int(np.prod(shape)))
+
+
+def check_fits(
+    header: Header, run: Run, entropy_model: EntropyModel, name: str, max_images: int | None = None
+) -> None:
+    """Refuse, before decoding anything, a header that does not match the run (fingerprint,
+    image shape, code size, step), declares more than ``max_images`` images, or a count its
+    payload could not hold (too many codes for too few bytes, or the reverse)."""
+    if header.fingerprint != fingerprint(run.model, entropy_model):
+        raise AekitError(f"{name} was made with another model; pass the run that compressed it with --run")
+    config = run.model.config
+    if (
+        header.shape != tuple(config.input_shape)
+        or header.latent_dim != config.latent_dim
+        or header.latent_dim != entropy_model.latent_dim
+        or header.step != np.float32(entropy_model.step)
+    ):
+        raise AekitError(
+            f"{name} does not match its model's image shape, code size or step; the file is damaged"
+        )
+    limit = default_max_images(header.shape) if max_images is None else max_images
+    if header.count > limit:
+        raise AekitError(
+            f"{name} declares {header.count:,} images, more than the {limit:,} decompress returns "
+            "by default; pass --max-images to allow more"
+        )
+    # The coder keeps probabilities to 24 bits: a symbol costs at most 24 bits and at least
+    # what its quantised probability allows, which may be a little less than the exact one.
+    least_bits = header.count * min(
+        entropy_model.min_bits_per_code(), entropy_model.min_coded_bits_per_code()
+    )
+    most_bits = header.count * header.latent_dim * 24
+    if (
+        least_bits > 8 * header.payload_size + ANS_SLACK_BITS
+        or 8 * header.payload_size > most_bits + 2 * ANS_SLACK_BITS
+    ):
         raise AekitError(
             f"{name} declares {header.count} images but its {header.payload_size}-byte payload cannot hold "
             "that many; the file is damaged"
@@ -182,8 +231,10 @@ def entropy_model_for(run: Run, run_folder: Path, step: float) -> EntropyModel:
     decompress calls. (Tables left by an earlier run in a reused folder are not used.)"""
     for path in sorted(RunFolder(run_folder).entropy.glob("*.json")):
         try:
-            candidate = EntropyModel.from_json(path.read_text())
-        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+            candidate = EntropyModel.from_json(
+                read_bytes_limited(path, TABLE_LIMIT, "entropy table").decode()
+            )
+        except (AekitError, ValueError, KeyError, TypeError, RecursionError):
             continue
         if candidate.step == step and path.stem == fingerprint(run.model, candidate).hex():
             return candidate
@@ -205,8 +256,8 @@ def find_entropy_model(run: Run, run_folder: Path, wanted: bytes) -> EntropyMode
     if not path.is_file():
         return None
     try:
-        model = EntropyModel.from_json(path.read_text())
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        model = EntropyModel.from_json(read_bytes_limited(path, TABLE_LIMIT, "entropy table").decode())
+    except (ValueError, KeyError, TypeError, RecursionError):
         raise AekitError(f"{path} is damaged; delete it and compress again") from None
     if fingerprint(run.model, model) != wanted:
         raise AekitError(
@@ -241,8 +292,7 @@ def compress_file(
     output, run_folder = Path(output), Path(run_folder)
     if output.suffix.lower() != ".aez":
         raise ParameterError("output", str(output), "compressed files are named *.aez")
-    if not (isinstance(step, int | float) and 0 < step < float("inf")):
-        raise ParameterError("step", step, "must be a positive number")
+    check_step(step)
     refuse_overwrite(output, force)
     run = load_run(run_folder, device=device)
     images = read_images(inputs, run.model.config.input_shape).images
@@ -252,15 +302,25 @@ def compress_file(
 
 
 def decompress_file(
-    path: str | Path, *, run_folder: str | Path | None = None, device: str = "cpu"
+    path: str | Path,
+    *,
+    run_folder: str | Path | None = None,
+    device: str = "cpu",
+    max_images: int | None = None,
 ) -> np.ndarray:
     """Images (N, C, H, W) from the .aez file ``path``; its run is ``run_folder`` or the
-    folder under ``runs/`` whose entropy tables carry the file's fingerprint."""
+    folder under ``runs/`` whose entropy tables carry the file's fingerprint.
+
+    The header is checked against the file's size and the run before the rest is read, so a
+    large or hostile file is refused without reading it (see docs/threat-model.md)."""
     path = Path(path)
-    if not path.is_file():
-        raise AekitError(f"{path} does not exist; check the path")
-    data = path.read_bytes()
-    header, _ = unpack(data, str(path))
+    if max_images is not None and (
+        isinstance(max_images, bool) or not isinstance(max_images, int) or max_images < 1
+    ):
+        raise ParameterError("max_images", max_images, "must be a whole number of at least 1")
+    size = _regular_file_size(path)
+    with open(path, "rb") as handle:
+        header = parse_header(handle.read(HEADER.size), str(path), file_size=size)
     folder = Path(run_folder) if run_folder is not None else find_run_folder(header.fingerprint, RUNS_ROOT)
     if folder is None:
         raise AekitError(
@@ -270,4 +330,16 @@ def decompress_file(
     entropy_model = find_entropy_model(run, folder, header.fingerprint)
     if entropy_model is None:
         raise AekitError(f"{path} was made with another model than {folder}; pass the right run with --run")
-    return decompress_images(run, entropy_model, data, str(path))
+    check_fits(header, run, entropy_model, str(path), max_images)
+    data = read_bytes_limited(path, size, ".aez file")
+    return decompress_images(run, entropy_model, data, str(path), max_images)
+
+
+def _regular_file_size(path: Path) -> int:
+    try:
+        info = path.stat()
+    except OSError:
+        raise AekitError(f"{path} does not exist; check the path") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise AekitError(f"{path} is not a regular file; pass an .aez file")
+    return info.st_size

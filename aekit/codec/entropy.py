@@ -26,6 +26,11 @@ PSEUDO_COUNT = 0.5
 # on both sides (and at least MARGIN_SYMBOLS), for images a little unlike the training set.
 MARGIN_FRACTION = 0.25
 MARGIN_SYMBOLS = 2
+# Steps outside this range make codes overflow float32 or every table one symbol wide.
+MIN_STEP, MAX_STEP = 1e-6, 1e6
+MAX_DIMENSIONS = 65_536  # a code size no model of aekit's reaches (aekit.models.config.MAX_WIDTH)
+MAX_COUNT = 1 << 53  # counts stay exact as float64
+MAX_SYMBOL_INDEX = 1 << 40  # far beyond any code range rounded at MIN_STEP
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,12 @@ class EntropyModel:
         """The fewest bits any one code can cost: bounds how many codes a payload can hold."""
         return float(-np.log2(self.probabilities().max(axis=1)).sum())
 
+    def min_coded_bits_per_code(self) -> float:
+        """The fewest bits the 24-bit coder can spend on one code: every symbol keeps at least
+        one of 2**24 parts of probability, so the likeliest gets at most the rest."""
+        widths = np.array([len(row) for row in self.counts], dtype=np.float64)
+        return float(-np.log2(1 - (widths - 1) / 2**24).sum())
+
     def to_json(self) -> str:
         """Canonical JSON: the same model always gives the same text (it is fingerprinted)."""
         return json.dumps(
@@ -83,25 +94,41 @@ class EntropyModel:
 
     @classmethod
     def from_json(cls, text: str) -> EntropyModel:
-        """Parse :meth:`to_json` output; raises ValueError if it is not a consistent model."""
+        """Parse :meth:`to_json` output; raises ValueError if it is not a consistent model
+        (wrong types, sizes beyond the limits above, counts that would not stay exact)."""
         data = json.loads(text)
-        step = float(data["step"])
-        low = tuple(int(v) for v in data["low"])
-        counts = tuple(tuple(int(c) for c in row) for row in data["counts"])
+        if not isinstance(data, dict) or set(data) != {"step", "low", "counts"}:
+            raise ValueError("not an entropy model")
+        step, low, counts = data["step"], data["low"], data["counts"]
+
+        def whole(value: object, least: int, most: int) -> bool:
+            return type(value) is int and least <= value <= most
+
         if not (
-            step > 0
-            and np.isfinite(step)
-            and len(low) == len(counts) > 0
-            and all(0 < len(row) <= MAX_SYMBOLS and min(row) >= 0 for row in counts)
+            isinstance(step, float | int)
+            and not isinstance(step, bool)
+            and MIN_STEP <= step <= MAX_STEP
+            and isinstance(low, list)
+            and isinstance(counts, list)
+            and 0 < len(low) == len(counts) <= MAX_DIMENSIONS
+            and all(whole(v, -MAX_SYMBOL_INDEX, MAX_SYMBOL_INDEX) for v in low)
+            and all(isinstance(row, list) and 0 < len(row) <= MAX_SYMBOLS for row in counts)
+            and all(whole(c, 0, MAX_COUNT) for row in counts for c in row)
+            and all(sum(row) <= MAX_COUNT for row in counts)
         ):
             raise ValueError("inconsistent entropy model")
-        return cls(step=step, low=low, counts=counts)
+        return cls(step=float(step), low=tuple(low), counts=tuple(tuple(row) for row in counts))
+
+
+def check_step(step: object) -> None:
+    """A quantisation step must lie in [MIN_STEP, MAX_STEP]."""
+    if isinstance(step, bool) or not (isinstance(step, int | float) and MIN_STEP <= step <= MAX_STEP):
+        raise ParameterError("step", step, f"must be between {MIN_STEP:g} and {MAX_STEP:g}")
 
 
 def fit_entropy_model(codes: np.ndarray, step: float) -> EntropyModel:
     """Count the symbols of training ``codes`` (N, D) rounded to multiples of ``step``."""
-    if not (step > 0 and np.isfinite(step)):
-        raise ParameterError("step", step, "must be a positive number")
+    check_step(step)
     codes = np.asarray(codes, dtype=np.float64)
     if codes.ndim != 2 or len(codes) == 0 or not np.all(np.isfinite(codes)):
         raise AekitError("fitting an entropy model needs a non-empty (N, D) array of finite codes")

@@ -6,16 +6,19 @@ of them. Images come out as float32 (N, C, H, W) in [0, 1].
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from aekit.data.arrays import to_batch
+from aekit.data.arrays import codes_to_batch, to_batch
 from aekit.data.idx import DATASETS, ImageSet, load_dataset
 from aekit.data.images import image_files, read_image
 from aekit.errors import AekitError, ParameterError
-from aekit.fileio import atomic_path, refuse_overwrite
+from aekit.fileio import TEMPORARY_SUFFIX, atomic_path, current_umask, refuse_overwrite
 
 
 def read_images(
@@ -42,14 +45,12 @@ def read_images(
 
 def read_codes(path: str | Path, latent_dim: int) -> np.ndarray:
     """Codes (N, latent_dim) as float32 from a .npy file."""
-    codes = _load_npy(Path(path))
-    if codes.ndim != 2 or codes.shape[1] != latent_dim or codes.shape[0] == 0:
+    try:
+        return codes_to_batch(_load_npy(Path(path)), latent_dim, str(path))[0]
+    except ParameterError as exc:
         raise AekitError(
-            f"{path} holds an array of shape {codes.shape}; this model decodes (N, {latent_dim}) codes"
-        )
-    if not np.issubdtype(codes.dtype, np.number) or not np.all(np.isfinite(codes)):
-        raise AekitError(f"{path} must hold finite numbers; regenerate it with 'aekit encode'")
-    return codes.astype(np.float32)
+            f"{path}: {exc.problem} (it holds an {exc.value}); regenerate it with 'aekit encode'"
+        ) from None
 
 
 def check_array_output(path: str | Path, force: bool = False) -> None:
@@ -92,11 +93,25 @@ def write_images(images: np.ndarray, out: str | Path, force: bool = False) -> No
         write_array(pixels[:, 0] if pixels.shape[1] == 1 else pixels, out, force)
         return
     check_images_output(out, force)
-    out.mkdir(parents=True, exist_ok=True)
-    digits = max(5, len(str(len(images) - 1)))
-    for index, image in enumerate(to_uint8(images)):
-        with atomic_path(out / f"{index:0{digits}d}.png") as tmp:
-            _to_pil(image).save(tmp, format="PNG")
+    # Every PNG goes into a hidden folder beside ``out`` that is renamed into place only when
+    # complete: an interrupted run leaves no half-filled output to refuse or mistake.
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=TEMPORARY_SUFFIX, dir=out.parent))
+    except OSError as exc:
+        raise AekitError(f"cannot write {out} ({exc.strerror}); choose another place") from None
+    try:
+        digits = max(5, len(str(len(images) - 1)))
+        for index, image in enumerate(to_uint8(images)):
+            _to_pil(image).save(staging / f"{index:0{digits}d}.png", format="PNG")
+        staging.chmod(0o777 & ~current_umask())
+        if out.exists():
+            shutil.rmtree(out) if out.is_dir() else out.unlink()
+        os.replace(staging, out)
+    except OSError as exc:
+        raise AekitError(f"cannot write {out} ({exc.strerror}); choose another place") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def to_uint8(images: np.ndarray) -> np.ndarray:
@@ -123,11 +138,34 @@ def _read_dataset(spec: str, shape: tuple[int, int, int]) -> ImageSet:
 
 
 def _load_npy(path: Path) -> np.ndarray:
-    if not path.is_file():
+    """A numeric array from a .npy file whose header is checked against the file's size
+    before any data is read, so a header that declares more than the file holds is refused
+    without allocating it (and an .npz or pickle under a .npy name is refused too)."""
+    if not path.exists():
         raise AekitError(f"{path} does not exist; check the path")
+    if not path.is_file():
+        raise AekitError(f"{path} is not a regular file; pass a .npy array")
     try:
-        return np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
+        with open(path, "rb") as handle:
+            version = np.lib.format.read_magic(handle)
+            readers = {
+                (1, 0): np.lib.format.read_array_header_1_0,
+                (2, 0): np.lib.format.read_array_header_2_0,
+            }
+            if version not in readers:
+                raise ValueError(f".npy format version {version} is not supported")
+            shape, fortran, dtype = readers[version](handle, max_header_size=10_000)
+            if dtype.hasobject or dtype.kind not in "biuf":
+                raise ValueError(f"it holds {dtype} values, not numbers")
+            needed = int(np.prod(shape, dtype=object)) * dtype.itemsize
+            available = path.stat().st_size - handle.tell()
+            if needed != available:
+                raise ValueError(
+                    f"its header declares {needed:,} bytes of data but the file holds {available:,}"
+                )
+            array = np.fromfile(handle, dtype=dtype, count=int(np.prod(shape, dtype=object)))
+        return array.reshape(shape, order="F" if fortran else "C")
+    except (ValueError, OSError, EOFError, SyntaxError, TypeError) as exc:
         raise AekitError(f"{path} is not a readable .npy array ({exc}); save it with numpy.save") from None
 
 

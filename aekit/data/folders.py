@@ -45,14 +45,32 @@ class FolderDataset:
 
     @classmethod
     def from_dict(cls, data: dict) -> FolderDataset:
-        return cls(
-            path=str(data["folder"]),
-            image_size=int(data["image_size"]),
-            channels=int(data["channels"]),
-            val_fraction=float(data.get("val_fraction", 0.1)),
-            skip_bad=bool(data.get("skip_bad", False)),
+        """The settings :meth:`to_dict` wrote; a field of the wrong type is a ValueError."""
+        known = {"folder", "image_size", "channels", "val_fraction", "skip_bad", "stream"}
+        if not isinstance(data, dict) or not {"folder", "image_size", "channels"} <= set(data) <= known:
+            raise ValueError("an image folder's settings need folder, image_size and channels")
+        spec = cls(
+            path=data["folder"],
+            image_size=data["image_size"],
+            channels=data["channels"],
+            val_fraction=data.get("val_fraction", 0.1),
+            skip_bad=data.get("skip_bad", False),
             stream=data.get("stream"),
         )
+        valid = (
+            isinstance(spec.path, str)
+            and type(spec.image_size) is int
+            and 1 <= spec.image_size <= MAX_SIDE
+            and spec.channels in (1, 3)
+            and type(spec.channels) is int
+            and isinstance(spec.val_fraction, int | float)
+            and 0 < spec.val_fraction < 1
+            and isinstance(spec.skip_bad, bool)
+            and spec.stream in (None, True, False)
+        )
+        if not valid:
+            raise ValueError(f"bad image folder settings {data!r}")
+        return spec
 
 
 def folder_dataset(
@@ -97,7 +115,7 @@ def load_folder_split(spec: FolderDataset, split: str, limit: int | None = None)
     chosen_files = [files[i] for i in chosen]
     stream = spec.stream
     if stream is None:
-        stream = len(chosen_files) * 4 * int(np.prod(spec.shape)) > _available_memory() // 2
+        stream = len(chosen_files) * 4 * int(np.prod(spec.shape)) > available_memory() // 2
     if stream:
         return ImageSet(images=StreamedImages(chosen_files, spec))
     images = []
@@ -147,7 +165,8 @@ class StreamedImages(torch.utils.data.Dataset):
         return _read(self.files[index], self.spec)
 
 
-def _available_memory() -> int:
+def available_memory() -> int:
+    """Bytes of memory free for new work (MemAvailable), or 8 GiB where /proc is missing."""
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():
             if line.startswith("MemAvailable:"):
@@ -167,9 +186,11 @@ def _read(path: Path, spec: FolderDataset) -> np.ndarray | None:
         return None
 
 
-def load_split(dataset: str | dict, split: str, limit: int | None = None) -> ImageSet:
+def load_split(dataset: str | dict | None, split: str, limit: int | None = None) -> ImageSet:
     """A run's data by what its config.json records: an IDX dataset's name, or an image
     folder's settings (:meth:`FolderDataset.to_dict`)."""
+    if dataset is None:
+        raise AekitError("this run was fitted on arrays in Python and has no dataset to read; pass images")
     if isinstance(dataset, dict):
         return load_folder_split(FolderDataset.from_dict(dataset), split, limit)
     if dataset not in DATASETS:
@@ -212,3 +233,14 @@ def _files(folder: Path, skip_bad: bool) -> list[Path]:
     if not folder.is_dir():
         raise AekitError(f"{folder} is not a folder of images; check the --dataset path")
     return image_files([folder], skip_bad)
+
+
+def check_dataset_record(record: object) -> str | dict | None:
+    """A dataset as config.json records it, checked: an IDX dataset's name, an image folder's
+    settings, or None (a model fitted on arrays in Python). Raises ValueError otherwise."""
+    if record is None or (isinstance(record, str) and record in DATASETS):
+        return record
+    if isinstance(record, dict):
+        FolderDataset.from_dict(record)
+        return record
+    raise ValueError(f"dataset {record!r} is not one aekit knows")

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import torch
 
+from aekit.errors import ParameterError
 from aekit.models.base import Autoencoder
 from aekit.models.config import ModelConfig
 from aekit.models.recipes import FAMILY_RECIPES
@@ -28,6 +29,54 @@ def register_model(name: str) -> Callable[[type[Autoencoder]], type[Autoencoder]
     return add
 
 
+# About 400 MB of float32 weights (1.6 GB with Adam's moments and the gradients): far beyond
+# what aekit's recipes build, and refused before any memory is taken.
+MAX_PARAMETERS = 100_000_000
+
+
+def check_size(family: type[Autoencoder], config: ModelConfig) -> None:
+    """Count the parameters the model would have, on PyTorch's meta device (no memory), and
+    refuse one too large to train here."""
+    count = _measure(family, config)[0]
+    if count > MAX_PARAMETERS:
+        raise ParameterError(
+            "hidden",
+            config.hidden,
+            f"with latent_dim={config.latent_dim} and input_shape={tuple(config.input_shape)} the "
+            f"{config.family} model would have {count:,} parameters, over aekit's limit of "
+            f"{MAX_PARAMETERS:,}",
+        )
+
+
+def training_memory(config: ModelConfig, batch_size: int) -> int:
+    """Roughly the bytes training ``config`` at ``batch_size`` needs: float32 weights, their
+    gradients and Adam's two moments, and every layer's output kept for the backward pass
+    (counted on the meta device, without building anything)."""
+    from aekit.models import conv, deep, dense, vae  # noqa: F401  (registers the families)
+
+    parameters, activations = _measure(_FAMILIES[config.family], config)
+    return 4 * (4 * parameters + 3 * batch_size * activations)
+
+
+def _measure(family: type[Autoencoder], config: ModelConfig) -> tuple[int, int]:
+    """(parameters, values in every layer's output for one image) of a model never built."""
+    with torch.device("meta"):
+        probe = family(config)
+        values = 0
+
+        def count(_module, _inputs, output) -> None:
+            nonlocal values
+            values += output.numel() if isinstance(output, torch.Tensor) else 0
+
+        leaves = [m for m in probe.modules() if not any(True for _ in m.children())]
+        hooks = [m.register_forward_hook(count) for m in leaves]
+        with torch.no_grad():
+            probe(torch.empty(1, *config.input_shape))
+        for hook in hooks:
+            hook.remove()
+    return sum(p.numel() for p in probe.parameters()), values
+
+
 def build_model(config: ModelConfig, seed: int | None = None) -> Autoencoder:
     """A freshly initialised model of ``config.family`` (the config was checked when made).
 
@@ -39,6 +88,7 @@ def build_model(config: ModelConfig, seed: int | None = None) -> Autoencoder:
     from aekit.models import conv, deep, dense, vae  # noqa: F401
 
     family = _FAMILIES[config.family]
+    check_size(family, config)
     if seed is None:
         return family(config)
     with torch.random.fork_rng(devices=[]):

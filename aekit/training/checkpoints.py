@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -21,6 +22,20 @@ from aekit.errors import AekitError
 from aekit.fileio import atomic_path
 
 _METADATA_KEY = "aekit_checkpoint"
+# 2: the checksum covers the metadata and names the run.
+FORMAT = 2
+# What CosineAnnealingLR.state_dict() holds, in the PyTorch releases aekit supports.
+_SCHEDULER_FIELDS = {
+    "T_max",
+    "eta_min",
+    "base_lrs",
+    "last_epoch",
+    "verbose",
+    "_step_count",
+    "_get_lr_called_within_step",
+    "_last_lr",
+    "_is_initial",
+}
 
 
 @dataclass
@@ -54,8 +69,8 @@ class Checkpoint:
     history: list[EpochRecord] = field(default_factory=list)
 
 
-def save_checkpoint(checkpoint: Checkpoint, path: str | Path) -> None:
-    """Write ``checkpoint`` to ``path`` atomically."""
+def save_checkpoint(checkpoint: Checkpoint, path: str | Path, run_id: str | None = None) -> None:
+    """Write ``checkpoint`` to ``path`` atomically; ``run_id`` ties it to its run."""
     tensors = {f"model.{name}": t.detach().cpu().contiguous() for name, t in checkpoint.model.items()}
     for index, state in checkpoint.optimizer["state"].items():
         for key, value in state.items():
@@ -64,7 +79,8 @@ def save_checkpoint(checkpoint: Checkpoint, path: str | Path) -> None:
     for rank, state in enumerate(checkpoint.samplers):
         tensors[f"rng.sampler.{rank}"] = state
     metadata = {
-        "sha256": _digest(tensors),
+        "format": FORMAT,
+        "run_id": run_id,
         "epoch": checkpoint.epoch,
         "batch": checkpoint.batch,
         "param_groups": checkpoint.optimizer["param_groups"],
@@ -73,12 +89,14 @@ def save_checkpoint(checkpoint: Checkpoint, path: str | Path) -> None:
         "train_seconds": checkpoint.train_seconds,
         "history": [asdict(record) for record in checkpoint.history],
     }
+    metadata["sha256"] = _digest(tensors, metadata)
     with atomic_path(path) as tmp:
         save_file(tensors, str(tmp), metadata={_METADATA_KEY: json.dumps(metadata)})
 
 
-def load_checkpoint(path: str | Path) -> Checkpoint:
-    """Read a checkpoint; a missing or damaged file is an :class:`AekitError`, never a fresh start."""
+def load_checkpoint(path: str | Path, run_id: str | None = None) -> Checkpoint:
+    """Read a checkpoint; a missing, damaged or foreign file (another run's, when ``run_id``
+    is given) is an :class:`AekitError`, never a fresh start."""
     path = Path(path)
     if not path.is_file():
         raise AekitError(f"{path} is missing; this run has no checkpoint to resume from")
@@ -86,8 +104,13 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         tensors = load_file(str(path))
         with safe_open(str(path), framework="pt") as handle:
             metadata = json.loads((handle.metadata() or {})[_METADATA_KEY])
-        if metadata["sha256"] != _digest(tensors):
-            raise ValueError("its tensors do not match their checksum")
+        if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
+            raise ValueError("it was written by another version of aekit")
+        if metadata.get("sha256") != _digest(tensors, metadata):
+            raise ValueError("its contents do not match their checksum")
+        if run_id is not None and metadata.get("run_id") != run_id:
+            raise ValueError("it belongs to another run")
+        _check_metadata(metadata)
         model = {k.removeprefix("model."): v for k, v in tensors.items() if k.startswith("model.")}
         state: dict[int, dict] = {}
         for key, value in tensors.items():
@@ -110,8 +133,77 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
             train_seconds=float(metadata["train_seconds"]),
             history=[EpochRecord(**record) for record in metadata["history"]],
         )
-    except (SafetensorError, OSError, ValueError, KeyError, TypeError) as exc:
+    except (SafetensorError, OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
         raise AekitError(f"{path} is damaged ({exc}); it cannot be resumed: start the run again") from None
+
+
+def check_resumable(checkpoint: Checkpoint, model, training, n_train: int, path: Path) -> None:
+    """Refuse a checkpoint that does not fit the run it would continue: other weights' names
+    or shapes, or a position beyond the run's epochs and batches."""
+    expected = {name: tuple(t.shape) for name, t in model.state_dict().items()}
+    found = {name: tuple(t.shape) for name, t in checkpoint.model.items()}
+    steps = -(-n_train // training.batch_size)
+    problem = None
+    if expected != found:
+        problem = "its weights are not this model's"
+    elif checkpoint.epoch > training.epochs or checkpoint.batch >= steps:
+        problem = f"it is at epoch {checkpoint.epoch}, batch {checkpoint.batch}, beyond this run"
+    elif len(checkpoint.history) != checkpoint.epoch:
+        problem = "its history does not match its epoch"
+    if problem:
+        raise AekitError(f"{path} does not belong to this run ({problem}); start the run again")
+
+
+def _check_metadata(metadata: dict) -> None:
+    """Types and ranges of everything a checkpoint's metadata holds (ValueError if off)."""
+
+    def whole(value: object) -> bool:
+        return type(value) is int and 0 <= value < 2**62
+
+    def number(value: object) -> bool:
+        return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+    groups = metadata.get("param_groups")
+    history = metadata.get("history")
+    scheduler = metadata.get("scheduler")
+    checks = {
+        "epoch": whole(metadata.get("epoch")),
+        "batch": whole(metadata.get("batch")),
+        "running_loss": number(metadata.get("running_loss")),
+        "train_seconds": number(metadata.get("train_seconds")) and metadata["train_seconds"] >= 0,
+        "param_groups": isinstance(groups, list)
+        and len(groups) == 1
+        and isinstance(groups[0], dict)
+        and number(groups[0].get("lr"))
+        and groups[0]["lr"] >= 0
+        and number(groups[0].get("eps"))
+        and isinstance(groups[0].get("betas"), list)
+        and len(groups[0]["betas"]) == 2
+        and all(number(b) for b in groups[0]["betas"]),
+        # load_state_dict copies these onto the scheduler: only plain numbers may come in.
+        "scheduler": scheduler is None
+        or (
+            isinstance(scheduler, dict)
+            and set(scheduler) <= _SCHEDULER_FIELDS
+            and all(
+                isinstance(v, bool) or number(v) or (isinstance(v, list) and all(number(x) for x in v))
+                for v in scheduler.values()
+            )
+        ),
+        "history": isinstance(history, list)
+        and all(
+            isinstance(row, dict)
+            and set(row) == {"epoch", "loss", "val_loss", "seconds"}
+            and whole(row["epoch"])
+            and number(row["loss"])
+            and (row["val_loss"] is None or number(row["val_loss"]))
+            and number(row["seconds"])
+            for row in history
+        ),
+    }
+    bad = [name for name, ok in checks.items() if not ok]
+    if bad:
+        raise ValueError(f"its {', '.join(bad)} {'is' if len(bad) == 1 else 'are'} malformed")
 
 
 def tensor_digest(tensors: dict[str, torch.Tensor]) -> hashlib._Hash:
@@ -125,9 +217,13 @@ def tensor_digest(tensors: dict[str, torch.Tensor]) -> hashlib._Hash:
     return digest
 
 
-def _digest(tensors: dict[str, torch.Tensor]) -> str:
+def _digest(tensors: dict[str, torch.Tensor], metadata: dict) -> str:
     # safetensors checks the layout but not the values; a flipped bit in a weight would load.
-    return tensor_digest(tensors).hexdigest()
+    # The metadata (all but the checksum itself) is covered too, as canonical JSON.
+    digest = tensor_digest(tensors)
+    rest = {k: v for k, v in metadata.items() if k != "sha256"}
+    digest.update(json.dumps(rest, sort_keys=True, separators=(",", ":")).encode())
+    return digest.hexdigest()
 
 
 def _count(tensors: dict[str, torch.Tensor], prefix: str) -> int:

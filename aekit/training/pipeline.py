@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import dataclasses
+import secrets
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
-from aekit.data.folders import load_split, training_data
+from aekit.data.folders import available_memory, load_split, training_data
 from aekit.data.idx import ImageSet
 from aekit.errors import AekitError, ParameterError
-from aekit.fileio import atomic_path
+from aekit.fileio import atomic_path, remove_leftovers
 from aekit.inference import encode, reconstruct
 from aekit.metrics import psnr
 from aekit.models import ModelConfig, build_model
+from aekit.models.registry import training_memory
 from aekit.report.plots import latent_figure, loss_figure, reconstructions_figure, save_png
 from aekit.runs import Run, RunFolder, load_config, prepare_run_dir, save_config, save_run
-from aekit.training.checkpoints import Checkpoint, load_checkpoint, save_checkpoint
+from aekit.training.checkpoints import Checkpoint, check_resumable, load_checkpoint, save_checkpoint
 from aekit.training.config import TrainConfig, make_configs
 from aekit.training.loop import EpochRecord, fit, rank_and_world
 
@@ -33,6 +35,7 @@ class TrainingPlan:
     limit: int | None
     folder: Path
     resume: bool = False
+    run_id: str | None = None  # recorded in config.json and every checkpoint
 
 
 def plan_new_run(
@@ -63,12 +66,27 @@ def plan_new_run(
         raise ParameterError("limit", limit, "must be a whole number of at least 1")
     record, shape = training_data(dataset, image_size, channels, val_fraction, skip_bad, stream)
     model_config = dataclasses.replace(model_config, input_shape=shape)
+    check_memory(model_config, train_config.batch_size)
     folder = None
     if make_folder:
         folder = prepare_run_dir(out, family, force)
         if force:
             RunFolder(folder).remove_earlier_run()
-    return TrainingPlan(model_config, train_config, record, limit, folder)
+    return TrainingPlan(model_config, train_config, record, limit, folder, run_id=secrets.token_hex(8))
+
+
+def check_memory(model_config: ModelConfig, batch_size: int) -> None:
+    """Refuse, before anything is built, a model and batch whose training would not fit in the
+    memory this machine has free."""
+    needed, free = training_memory(model_config, batch_size), available_memory()
+    if needed > free:
+        raise ParameterError(
+            "batch_size",
+            batch_size,
+            f"training this {model_config.family} model on {tuple(model_config.input_shape)} images "
+            f"needs about {needed / 1e9:.1f} GB, more than the {free / 1e9:.1f} GB free; use a smaller "
+            "batch_size, image_size or hidden",
+        )
 
 
 def plan_resume(folder: str | Path, *, epochs: int | None = None, device: str | None = None) -> TrainingPlan:
@@ -76,7 +94,7 @@ def plan_resume(folder: str | Path, *, epochs: int | None = None, device: str | 
     larger than the run's extends a finished run (a cosine schedule is stretched to the new
     length)."""
     folder = Path(folder)
-    model_config, train_config, dataset, limit = load_config(folder)
+    model_config, train_config, dataset, limit, _, run_id = load_config(folder)
     changes = {"device": device} if device is not None else {}
     if epochs is not None:
         if epochs < train_config.epochs:
@@ -85,7 +103,7 @@ def plan_resume(folder: str | Path, *, epochs: int | None = None, device: str | 
             )
         changes["epochs"] = epochs
     train_config = dataclasses.replace(train_config, **changes)
-    return TrainingPlan(model_config, train_config, dataset, limit, folder, resume=True)
+    return TrainingPlan(model_config, train_config, dataset, limit, folder, resume=True, run_id=run_id)
 
 
 def train_run(
@@ -112,7 +130,9 @@ def train_run(
         plan.resume,
     )
     folder = plan.folder
-    checkpoint = load_checkpoint(RunFolder(folder).checkpoint) if resume else None
+    if resume and rank_and_world()[0] == 0:
+        remove_leftovers(folder)  # what a killed checkpoint write left behind
+    checkpoint = load_checkpoint(RunFolder(folder).checkpoint, run_id=plan.run_id) if resume else None
     train = load_split(dataset, "train", limit=limit)
     val = load_split(dataset, "test")
     if tuple(train.images.shape[1:]) != tuple(model_config.input_shape):
@@ -121,13 +141,15 @@ def train_run(
             f"{tuple(model_config.input_shape)}"
         )
     model = build_model(model_config, seed=train_config.seed)
+    if checkpoint is not None:
+        check_resumable(checkpoint, model, train_config, len(train), RunFolder(folder).checkpoint)
     writes = rank_and_world()[0] == 0
     if writes:
-        save_config(folder, model_config, train_config, dataset, limit)
+        save_config(folder, model_config, train_config, dataset, limit, run_id=plan.run_id)
 
     def keep(state: Checkpoint) -> None:
         if writes:
-            save_checkpoint(state, RunFolder(folder).checkpoint)
+            save_checkpoint(state, RunFolder(folder).checkpoint, run_id=plan.run_id)
 
     result = fit(
         model,
@@ -154,7 +176,7 @@ def train_run(
         "stopped": result.stopped,
         "history": [asdict(record) for record in result.history],
     }
-    run = Run(model=model, training=train_config, dataset=dataset, metrics=metrics, limit=limit)
+    run = Run(model, train_config, dataset, metrics, limit, run_id=plan.run_id)
     if writes:
         save_run(run, folder)
         write_plots(run, train, folder, seed=train_config.seed)

@@ -71,7 +71,7 @@ def damaged_files(data: bytes) -> dict[str, tuple[bytes, str]]:
         "bit flipped": (bytes(flipped), "checksum"),
         "wrong magic": (with_checksum(bytes(header)), "not an .aez file"),
         "unknown version": (with_checksum(bytes(version)), "version 9"),
-        "absurd count": (with_checksum(bytes(count)), "cannot hold"),
+        "absurd count": (with_checksum(bytes(count)), "more than the header's count"),
         "zero count": (with_checksum(bytes(zero)), "0 images"),
     }
 
@@ -84,8 +84,15 @@ def test_damaged_files_are_clear_errors(codec, kind):
     run, entropy_model, _, data = codec
     bad, fragment = damaged_files(data)[kind]
     with pytest.raises(AekitError, match=fragment) as error:
-        decompress_images(run, entropy_model, bad, "x.aez")
+        decompress_images(run, entropy_model, bad, "x.aez", max_images=10**7)
     assert str(error.value).startswith("x.aez")
+
+
+def test_more_images_than_the_limit_are_refused_before_decoding(codec):
+    run, entropy_model, _, data = codec
+    bad = damaged_files(data)["absurd count"][0]
+    with pytest.raises(AekitError, match="declares 4,000,000 images, more than the 342,392"):
+        decompress_images(run, entropy_model, bad, "x.aez")
 
 
 def test_a_file_from_another_model_is_refused(codec):

@@ -66,5 +66,5 @@ def test_codes_round_trip_and_no_silent_overwrite(tmp_path):
     np.testing.assert_array_equal(read_codes(tmp_path / "c.npy", 2), codes)
     with pytest.raises(AekitError, match="--force"):
         write_array(codes, tmp_path / "c.npy")
-    with pytest.raises(AekitError, match=r"decodes \(N, 3\)"):
+    with pytest.raises(AekitError, match=r"expected \(N, 3\) codes"):
         read_codes(tmp_path / "c.npy", 3)
