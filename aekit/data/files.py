@@ -10,6 +10,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from tokenize import TokenError
 
 import numpy as np
 from PIL import Image
@@ -165,7 +166,8 @@ def _load_npy(path: Path) -> np.ndarray:
                 )
             array = np.fromfile(handle, dtype=dtype, count=int(np.prod(shape, dtype=object)))
         return array.reshape(shape, order="F" if fortran else "C")
-    except (ValueError, OSError, EOFError, SyntaxError, TypeError) as exc:
+    except (ValueError, OSError, EOFError, SyntaxError, TypeError, TokenError, RecursionError) as exc:
+        # numpy parses the header as a Python literal: a crafted one fails in many ways.
         raise AekitError(f"{path} is not a readable .npy array ({exc}); save it with numpy.save") from None
 
 

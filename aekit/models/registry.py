@@ -34,10 +34,10 @@ def register_model(name: str) -> Callable[[type[Autoencoder]], type[Autoencoder]
 MAX_PARAMETERS = 100_000_000
 
 
-def check_size(family: type[Autoencoder], config: ModelConfig) -> None:
+def check_size(family: type[Autoencoder], config: ModelConfig, count: int | None = None) -> None:
     """Count the parameters the model would have, on PyTorch's meta device (no memory), and
     refuse one too large to train here."""
-    count = _measure(family, config)[0]
+    count = _measure(family, config)[0] if count is None else count
     if count > MAX_PARAMETERS:
         raise ParameterError(
             "hidden",
@@ -51,10 +51,12 @@ def check_size(family: type[Autoencoder], config: ModelConfig) -> None:
 def training_memory(config: ModelConfig, batch_size: int) -> int:
     """Roughly the bytes training ``config`` at ``batch_size`` needs: float32 weights, their
     gradients and Adam's two moments, and every layer's output kept for the backward pass
-    (counted on the meta device, without building anything)."""
+    (counted on the meta device, without building anything). A model over the parameter
+    limit is refused here already."""
     from aekit.models import conv, deep, dense, vae  # noqa: F401  (registers the families)
 
     parameters, activations = _measure(_FAMILIES[config.family], config)
+    check_size(_FAMILIES[config.family], config, parameters)
     return 4 * (4 * parameters + 3 * batch_size * activations)
 
 
