@@ -444,3 +444,26 @@ def test_worst_hostile_inputs_stay_within_memory_and_time(run, tmp_path):
         worst = max(worst, peak)
         assert peak < 2048 and time.monotonic() - started < 60
     print(f"\nworst hostile case: peak {worst} MB")
+
+
+def test_a_checkpoint_killed_mid_write_leaves_a_resumable_run(tmp_path):
+    """SIGKILL at an arbitrary moment of training: the checkpoint on disk is always a whole one
+    (the previous or the new), and --resume finishes the run."""
+    from aekit.training.checkpoints import load_checkpoint
+
+    folder = tmp_path / "run"
+    command = [sys.executable, "-m", "aekit", "train", "--epochs", "40", "--limit", "2000", "--hidden", "8"]
+    process = subprocess.Popen(
+        [*command, "--out", str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (folder / "checkpoint.safetensors").exists():
+        time.sleep(0.01)
+    time.sleep(0.37)  # a few more epochs, each ending in a checkpoint write
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    saved = load_checkpoint(folder / "checkpoint.safetensors")
+    assert 1 <= saved.epoch <= 40
+    assert main(["train", "--resume", str(folder)]) == 0
+    assert json.loads((folder / "metrics.json").read_text())["epochs"] == 40
+    assert not list(folder.glob(".*.tmp"))

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from aekit.codec.aez import HEADER, MAGIC, VERSION, parse_header, unpack
 from aekit.codec.entropy import EntropyModel
-from aekit.data.files import _load_npy
+from aekit.data.files import load_npy
 from aekit.errors import AekitError
 from aekit.models.config import ModelConfig
 from aekit.runs import _checked_metrics
@@ -143,7 +143,7 @@ def test_npy_header(tmp_path_factory, header, data, version):
     length = struct.pack("<H", len(text) + 1) if version == b"\x01\x00" else struct.pack("<I", len(text) + 1)
     path.write_bytes(b"\x93NUMPY" + version + length + text + b"\n" + data)
     try:
-        array = _load_npy(path)
+        array = load_npy(path)
     except AekitError:
         return
     assert array.dtype.kind in "biuf"

@@ -12,7 +12,7 @@ def test_importing_aekit_sets_a_short_spin_unless_the_user_chose_one():
     probe = "import os, aekit; print(os.environ.get('GOMP_SPINCOUNT'))"
     env = {k: v for k, v in os.environ.items() if k not in ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY")}
     done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "5000"
+    assert done.stdout.strip() == "4000"
     mine = subprocess.run(
         [sys.executable, "-c", probe], env={**env, "GOMP_SPINCOUNT": "77"}, capture_output=True, text=True
     )
@@ -28,7 +28,7 @@ def test_importing_aekit_sets_a_short_spin_unless_the_user_chose_one():
 
 def test_the_wait_policy_does_not_change_the_weights(tmp_path, require_mnist):
     weights = []
-    for spin in ("5000", "300000"):  # aekit's and libgomp's own default
+    for spin in ("4000", "300000"):  # aekit's and libgomp's own default
         out = tmp_path / spin
         command = [
             sys.executable,

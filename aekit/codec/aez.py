@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from aekit.codec.entropy import EntropyModel, check_step, decode_symbols, encode_symbols, fit_entropy_model
-from aekit.data.files import read_images
+from aekit.data.files import load_npy, read_images
 from aekit.data.folders import load_split
 from aekit.errors import AekitError, ParameterError
 from aekit.fileio import atomic_write_bytes, atomic_write_text, read_bytes_limited, refuse_overwrite
@@ -240,7 +240,7 @@ def entropy_model_for(run: Run, run_folder: Path, step: float) -> EntropyModel:
             return candidate
     codes_file = RunFolder(run_folder).train_codes
     if codes_file.is_file():
-        codes = np.load(codes_file, allow_pickle=False)
+        codes = load_npy(codes_file)
     else:
         codes = encode(run.model, load_split(run.dataset, "train").images)
     if codes.ndim != 2 or codes.shape[1] != run.model.config.latent_dim or not np.isfinite(codes).all():

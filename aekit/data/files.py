@@ -47,7 +47,7 @@ def read_images(
 def read_codes(path: str | Path, latent_dim: int) -> np.ndarray:
     """Codes (N, latent_dim) as float32 from a .npy file."""
     try:
-        return codes_to_batch(_load_npy(Path(path)), latent_dim, str(path))[0]
+        return codes_to_batch(load_npy(Path(path)), latent_dim, str(path))[0]
     except ParameterError as exc:
         raise AekitError(
             f"{path}: {exc.problem} (it holds an {exc.value}); regenerate it with 'aekit encode'"
@@ -138,7 +138,7 @@ def _read_dataset(spec: str, shape: tuple[int, int, int]) -> ImageSet:
     return data
 
 
-def _load_npy(path: Path) -> np.ndarray:
+def load_npy(path: Path) -> np.ndarray:
     """A numeric array from a .npy file whose header is checked against the file's size
     before any data is read, so a header that declares more than the file holds is refused
     without allocating it (and an .npz or pickle under a .npy name is refused too)."""
@@ -173,7 +173,7 @@ def _load_npy(path: Path) -> np.ndarray:
 
 def _npy_images(path: Path, shape: tuple[int, int, int]) -> np.ndarray:
     """Images saved with numpy: uint8 or floats in [0, 1], in any layout the estimator takes."""
-    array = _load_npy(path)
+    array = load_npy(path)
     try:
         images = to_batch(array, tuple(shape), str(path))[0]
     except ParameterError as exc:

@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 from aekit.data.files import to_uint8
 from aekit.data.folders import load_split
 from aekit.explore import interpolation_strip, latent_axes, manifold_codes, prior_samples
-from aekit.fileio import atomic_write_text, refuse_overwrite
+from aekit.fileio import atomic_write_text, read_bytes_limited, refuse_overwrite
 from aekit.inference import decode, encode, reconstruct
 from aekit.models.vae import VariationalAutoencoder
 from aekit.report.decoder_export import export_decoder
@@ -35,6 +35,7 @@ from aekit.runs import Run, RunFolder, load_run
 EXPLORER_POINTS = 1500  # test images embedded for clicking; about 1.2 MB of 28x28 pixels
 MAX_SLIDERS = 8
 INTERPOLATION_PAIRS = ((3, 7), (0, 1), (2, 4))
+PICTURE_LIMIT = 32 << 20  # an rd.png larger than this is not one aekit drew
 
 
 def write_report(folder: str | Path, force: bool = False, progress: bool = False) -> Path:
@@ -180,7 +181,8 @@ def _figures(run: Run, folder: Path, images: np.ndarray, labels: np.ndarray, cod
     parts = [_img(title, png_bytes(fig)) for title, fig in figures]
     rate_distortion = RunFolder(folder).rate_distortion_plot
     if rate_distortion.is_file():
-        parts.append(_img("Rate and distortion", rate_distortion.read_bytes()))
+        picture = read_bytes_limited(rate_distortion, PICTURE_LIMIT, "picture")
+        parts.append(_img("Rate and distortion", picture))
     return "<section><h2>Figures</h2>" + "".join(parts) + "</section>"
 
 
