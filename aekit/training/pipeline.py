@@ -10,10 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
+from aekit.data.files import write_array
 from aekit.data.folders import available_memory, load_split, training_data
 from aekit.data.idx import ImageSet
 from aekit.errors import AekitError, ParameterError
-from aekit.fileio import atomic_path, remove_leftovers
+from aekit.fileio import remove_leftovers
 from aekit.inference import encode, reconstruct
 from aekit.metrics import psnr
 from aekit.models import ModelConfig, build_model
@@ -122,14 +123,8 @@ def train_run(
     ``should_stop`` interrupted it, only the checkpoint is, and the run is None.
     In a torch.distributed job every process trains and only rank 0 writes.
     """
-    model_config, train_config, dataset, limit, resume = (
-        plan.model,
-        plan.training,
-        plan.dataset,
-        plan.limit,
-        plan.resume,
-    )
-    folder = plan.folder
+    model_config, train_config, dataset, limit = plan.model, plan.training, plan.dataset, plan.limit
+    folder, resume = plan.folder, plan.resume
     if resume and rank_and_world()[0] == 0:
         remove_leftovers(folder)  # what a killed checkpoint write left behind
     checkpoint = load_checkpoint(RunFolder(folder).checkpoint, run_id=plan.run_id) if resume else None
@@ -179,28 +174,23 @@ def train_run(
     run = Run(model, train_config, dataset, metrics, limit, run_id=plan.run_id)
     if writes:
         save_run(run, folder)
-        write_plots(run, train, folder, seed=train_config.seed)
+        codes = encode(model, train.images)
+        # Kept so that compress can fit entropy tables after the training data moved or went away.
+        write_array(codes, RunFolder(folder).train_codes, force=True)
+        write_plots(run, train, codes, folder, seed=train_config.seed)
     return run, result.stopped
 
 
-def write_plots(run: Run, data: ImageSet, folder: Path, *, seed: int = 0, count: int = 5) -> None:
-    """reconstructions.png (``count`` random images), latent.png (every image), loss.png, and
-    the codes of every image (train_codes.npy)."""
+def write_plots(
+    run: Run, data: ImageSet, codes: np.ndarray, folder: Path, *, seed: int = 0, count: int = 5
+) -> None:
+    """reconstructions.png (``count`` random images), latent.png (the ``codes`` of every
+    image), loss.png."""
     files = RunFolder(folder)
-    reconstructions, latent, loss = files.reconstructions_plot, files.latent_plot, files.loss_plot
     picks = np.random.default_rng(seed).choice(len(data), size=min(count, len(data)), replace=False)
     originals = data.images[picks]
-    save_png(
-        reconstructions_figure(originals, reconstruct(run.model, originals)),
-        reconstructions,
-    )
-    codes = encode(run.model, data.images)
-    # Kept so that compress can fit entropy tables after the training data moved or went away.
-    with atomic_path(files.train_codes) as tmp, open(tmp, "wb") as handle:
-        np.save(handle, codes, allow_pickle=False)
-    save_png(
-        latent_figure(codes, data.labels, title=f"Codes of {len(data):,} training images"),
-        latent,
-    )
+    save_png(reconstructions_figure(originals, reconstruct(run.model, originals)), files.reconstructions_plot)
+    title = f"Codes of {len(data):,} training images"
+    save_png(latent_figure(codes, data.labels, title=title), files.latent_plot)
     if run.metrics.get("history"):
-        save_png(loss_figure(run.metrics["history"]), loss)
+        save_png(loss_figure(run.metrics["history"]), files.loss_plot)
