@@ -161,3 +161,21 @@ def test_md5_datasets_download_and_verify_like_mnist(tmp_path, monkeypatch, fake
     tampered = IdxDataset("tampered", spec.splits, spec.mirrors, gz_md5={k: "0" * 32 for k in spec.gz_md5})
     with pytest.raises(AekitError, match="could not be downloaded"):
         load_dataset("train", tampered)
+
+
+def test_datasets_can_be_named_by_their_names(require_mnist):
+    from aekit.errors import ParameterError
+
+    by_name = load_dataset("test", "mnist", limit=5)
+    assert by_name.images.shape == (5, 1, 28, 28)
+    with pytest.raises(ParameterError, match="dataset='nope'"):
+        load_dataset("train", "nope")
+
+
+def test_load_mnist_gives_what_keras_gives(require_mnist):
+    import aekit
+
+    (x_train, y_train), (x_test, y_test) = aekit.load_mnist()
+    assert x_train.shape == (60_000, 28, 28) and x_train.dtype == np.uint8
+    assert x_test.shape == (10_000, 28, 28) and y_test.shape == (10_000,)
+    assert y_train[:5].tolist() == [5, 0, 4, 1, 9]
