@@ -144,6 +144,11 @@ def run(args: argparse.Namespace) -> int:
         f"val MSE {metrics['val_mse']:.5f} ({metrics['val_psnr']:.2f} dB) after "
         f"{metrics['train_seconds']:.1f}s of training; saved to {folder}"
     )
+    if metrics.get("pca_val_mse") is not None:
+        say(
+            f"PCA with {plan.model.latent_dim} components on the same validation images: MSE "
+            f"{metrics['pca_val_mse']:.5f} ({metrics['pca_val_psnr']:.2f} dB)"
+        )
     if stopped:
         say(f"aekit: training stopped early: {stopped}", file=sys.stderr)
         return 1

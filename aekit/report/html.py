@@ -83,6 +83,7 @@ def _overview(run: Run, folder: Path) -> str:
         ("denoising noise", run.training.noise),
         ("test MSE", _number(metrics.get("val_mse"), ".5f")),
         ("test PSNR (dB)", _number(metrics.get("val_psnr"), ".2f")),
+        ("PCA, same code size: test PSNR (dB)", _number(metrics.get("pca_val_psnr"), ".2f")),
         ("training time (s)", _number(metrics.get("train_seconds"), ".1f")),
     ]
     cells = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in rows)

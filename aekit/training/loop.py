@@ -88,6 +88,7 @@ def fit(
     val = torch.as_tensor(val_images, device=device) if _in_memory(val_images) else val_images
     for callback in callbacks:
         callback.on_train_begin(model)
+    mean_image_mse = _mean_image_mse(train, val)
     step_loss: nn.Module = _StepLoss(model, config)
     if world > 1:
         step_loss = DistributedDataParallel(step_loss)
@@ -198,6 +199,13 @@ def fit(
         if stops:
             result.early_stop = f"{stops[0]} stopped training after epoch {epoch}"
             break
+        if collapsed(record, mean_image_mse, epoch * steps):
+            result.stopped = (
+                f"training collapsed: after epoch {epoch} the reconstructions are no better than the "
+                f"average training image (val MSE {record.val_loss:.5f}, the average image's "
+                f"{mean_image_mse:.5f}); try a smaller lr, a smaller rate_weight or more hidden units"
+            )
+            break
 
     for callback in callbacks:
         callback.on_train_end(model)
@@ -266,6 +274,34 @@ def mean_squared_error(model: Autoencoder, images, batch_size: int = 1024, progr
             squared += F.mse_loss(model(batch), batch, reduction="sum").item()
             pixels += batch.numel()
     return squared / pixels
+
+
+# A run whose validation error stays this close to the average image's after this many
+# epochs and optimizer steps has stopped using its codes: every image decodes to (nearly)
+# the same picture. (Before that, a short trial run may simply not have learned yet.)
+COLLAPSE_RATIO = 0.98
+COLLAPSE_EPOCH = 3
+COLLAPSE_STEPS = 200
+
+
+def collapsed(record: EpochRecord, mean_image_mse: float | None, steps_done: int) -> bool:
+    """Whether training has collapsed to decoding every image as the average image."""
+    return (
+        mean_image_mse is not None
+        and record.val_loss is not None
+        and record.epoch >= COLLAPSE_EPOCH
+        and steps_done >= COLLAPSE_STEPS
+        and record.val_loss >= COLLAPSE_RATIO * mean_image_mse
+    )
+
+
+def _mean_image_mse(train, val) -> float | None:
+    """Validation MSE of predicting every image as the average training image (in-memory
+    data only; None otherwise)."""
+    if val is None or not (_in_memory(train) and _in_memory(val)):
+        return None
+    with torch.no_grad():
+        return float(((val - train.mean(dim=0, keepdim=True)) ** 2).mean())
 
 
 def _in_memory(images) -> bool:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from aekit.baselines import pca_mse
 from aekit.data.files import write_array
 from aekit.data.folders import available_memory, load_split, training_data
 from aekit.data.idx import ImageSet
@@ -161,9 +162,12 @@ def train_run(
         return None, result.stopped
     model.cpu()
     val_mse = result.val_mse
+    pca_mse = pca_baseline(train.images, val.images, model_config.latent_dim)
     metrics = {
         "val_mse": val_mse,
         "val_psnr": psnr(val_mse),
+        "pca_val_mse": pca_mse,
+        "pca_val_psnr": None if pca_mse is None else psnr(pca_mse),
         "train_seconds": result.train_seconds,
         "epochs": len(result.history),
         "n_train": len(train),
@@ -179,6 +183,15 @@ def train_run(
         write_array(codes, RunFolder(folder).train_codes, force=True)
         write_plots(run, train, codes, folder, seed=train_config.seed)
     return run, result.stopped
+
+
+def pca_baseline(train_images, val_images, components: int) -> float | None:
+    """Validation MSE of PCA with ``components`` directions fitted on the same training
+    images: what the model must beat to earn its keep. None for streamed data (PCA needs
+    every image in memory)."""
+    if not (isinstance(train_images, np.ndarray) and isinstance(val_images, np.ndarray)):
+        return None
+    return pca_mse(train_images, val_images, components)
 
 
 def write_plots(

@@ -154,3 +154,15 @@ def test_encoding_the_training_folder_gives_the_training_arrays_codes_even_after
     assert main(["encode", str(run), str(tmp_path / "elsewhere"), "-o", str(tmp_path / "again.npy")]) == 0
     assert main(["compress", str(run), str(tmp_path / "elsewhere"), "-o", str(tmp_path / "x.aez")]) == 0
     assert main(["eval", str(run)]) == 2
+
+
+def test_training_on_a_folder_reports_pca_at_the_same_code_size(tmp_path, capsys):
+    import json
+
+    pics = make_images(tmp_path / "pics", count=12)
+    argv = ["train", "--model", "conv", "--dataset", str(pics), "--image-size", "12", "--epochs", "1"]
+    assert main([*argv, "--hidden", "4", "--latent-dim", "3", "--out", str(tmp_path / "run")]) == 0
+    out = capsys.readouterr().out
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert f"PCA with 3 components on the same validation images: MSE {metrics['pca_val_mse']:.5f}" in out
+    assert metrics["pca_val_psnr"] > 0
