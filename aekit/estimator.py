@@ -152,7 +152,7 @@ class Autoencoder:
         )
         if result.stopped:
             warnings.warn(f"training stopped early: {result.stopped}", stacklevel=2)
-        self.model_ = model.cpu().eval()
+        self.model_ = model.eval()  # stays on the device it trained on; save() copies to the CPU
         self.config_, self.training_config_, self.layout_ = model_config, training, layout
         self.history_ = _history(result.history)
         self.train_seconds_ = result.train_seconds
@@ -264,9 +264,12 @@ class Autoencoder:
         return to_batch(x, tuple(model.config.input_shape), "x", prefer=self.layout_.kind)
 
 
-def load(path: str | Path) -> Autoencoder:
-    """The fitted :class:`Autoencoder` saved in a run folder (by ``save`` or ``aekit train``)."""
-    return Autoencoder.from_run(load_run(path))
+def load(path: str | Path, device: str = "cpu") -> Autoencoder:
+    """The fitted :class:`Autoencoder` saved in a run folder (by ``save`` or ``aekit train``),
+    its model on ``device`` (cpu, cuda or auto)."""
+    estimator = Autoencoder.from_run(load_run(path, device=device))
+    estimator.device = device
+    return estimator
 
 
 def _history(records) -> dict[str, list]:
