@@ -8,7 +8,7 @@ import argparse
 from pathlib import Path
 
 from aekit.models.recipes import model_families
-from aekit.training.config import PRECISIONS, SCHEDULES, TrainConfig
+from aekit.training.config import AUTO, PRECISIONS, SCHEDULES, TrainConfig
 
 # What matplotlib can write for the picture commands' -o.
 PICTURE_SUFFIXES = (".png", ".pdf", ".svg", ".jpg", ".jpeg")
@@ -100,10 +100,11 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
     )
     add(
         "--precision",
-        choices=PRECISIONS,
+        choices=(*PRECISIONS, AUTO),
         help="bfloat16: matrix products in half the bits, faster on CPUs with bfloat16 instructions "
         "(AVX512-BF16, AMX; the tutorial trained 1.4x to 1.7x faster on such a CPU), slower elsewhere; "
-        "weights and reported errors stay float32 (default: float32)",
+        "weights and reported errors stay float32. auto: bfloat16 where the hardware has it, else "
+        "float32 (default: float32)",
     )
     add("--seed", type=int, help="same seed, same machine: same weights bit for bit (default: 0)")
     add("--limit", type=int, help="train on the first N training images only, for a quick trial")

@@ -1,0 +1,27 @@
+"""Training settings: recipes, the automatic precision, one place of checks."""
+
+import pytest
+
+from aekit.errors import ParameterError
+from aekit.training import config
+from aekit.training.config import TrainConfig, make_configs
+
+
+def test_auto_precision_is_recorded_as_a_concrete_choice(monkeypatch):
+    monkeypatch.setattr(config, "_cpu_has_bfloat16", lambda: True)
+    assert TrainConfig.for_family("deep", precision="auto").precision == "bfloat16"
+    assert TrainConfig(precision="auto").to_dict()["precision"] == "bfloat16"
+    assert TrainConfig.for_family("conv").precision == "float32"  # no family defaults to it yet
+    monkeypatch.setattr(config, "_cpu_has_bfloat16", lambda: False)
+    assert TrainConfig.for_family("deep", precision="auto").precision == "float32"
+
+
+def test_every_setting_is_checked_and_named():
+    with pytest.raises(ParameterError, match="precision='half'"):
+        TrainConfig(precision="half")
+    with pytest.raises(ParameterError, match="seed=-1: must be at least 0"):
+        make_configs("dense", 2, seed=-1)
+    with pytest.raises(ParameterError, match="lr=nan: must be a finite number"):
+        TrainConfig(lr=float("nan"))
+    with pytest.raises(ParameterError, match="surprise=1: is not a training option"):
+        TrainConfig.for_family("conv", surprise=1)
