@@ -46,6 +46,12 @@ def process_group(device: str) -> Iterator[tuple[int, int]]:
     backend = "nccl" if device.startswith("cuda") else "gloo"
     if device.startswith("cuda"):
         torch.cuda.set_device(torch.device(device))
+    else:
+        threads = threads_per_process(
+            len(os.sched_getaffinity(0)), int(os.environ.get("LOCAL_WORLD_SIZE", "1")), os.environ
+        )
+        if threads is not None:
+            torch.set_num_threads(threads)
     dist.init_process_group(backend=backend)
     try:
         yield dist.get_rank(), dist.get_world_size()
@@ -57,6 +63,17 @@ def process_group(device: str) -> Iterator[tuple[int, int]]:
         # process group still exists, not during interpreter shutdown after it is destroyed.
         gc.collect()
         dist.destroy_process_group()
+
+
+def threads_per_process(cores: int, local_processes: int, environment) -> int | None:
+    """CPU threads for each of ``local_processes`` training processes on one machine: its
+    cores shared out evenly, so the processes neither fight over cores nor leave them idle.
+
+    torchrun sets OMP_NUM_THREADS=1 in every process unless it was set; that value (or none)
+    is replaced, any other is the user's choice and kept (None: leave the count alone)."""
+    if environment.get("OMP_NUM_THREADS", "1") != "1":
+        return None
+    return max(1, cores // max(1, local_processes))
 
 
 def broadcast_from_first(value):

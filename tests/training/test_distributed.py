@@ -113,3 +113,12 @@ def test_sigterm_and_resume_under_torchrun_match_an_uninterrupted_job(tmp_path, 
     one, two = load_file(tmp_path / "straight" / "model.safetensors"), load_file(cut / "model.safetensors")
     for name in one:
         assert torch.equal(one[name], two[name]), name
+
+
+def test_each_local_process_gets_its_share_of_the_cores():
+    from aekit.training.distributed import threads_per_process
+
+    assert threads_per_process(16, 2, {"OMP_NUM_THREADS": "1"}) == 8  # torchrun's default replaced
+    assert threads_per_process(16, 4, {}) == 4
+    assert threads_per_process(2, 4, {}) == 1
+    assert threads_per_process(16, 2, {"OMP_NUM_THREADS": "3"}) is None  # the user's choice stays
