@@ -22,6 +22,7 @@ from aekit.data.folders import check_dataset_record
 from aekit.errors import AekitError, ParameterError
 from aekit.fileio import atomic_path, atomic_write_text, read_json_limited, remove_leftovers
 from aekit.models import Autoencoder, ModelConfig, build_model
+from aekit.training.checkpoints import is_epoch_record
 from aekit.training.config import TrainConfig
 from aekit.training.distributed import resolve_device
 
@@ -240,25 +241,13 @@ def _checked_metrics(metrics: object, path: Path) -> dict:
     else:
         for key, value in metrics.items():
             if key == "history":
-                if not isinstance(value, list) or not all(_is_epoch_record(row) for row in value):
+                if not isinstance(value, list) or not all(is_epoch_record(row) for row in value):
                     problem = "its history is not a list of epoch records"
             elif not isinstance(value, scalar):
                 problem = f"{key!r} is not a number or text"
     if problem:
         raise AekitError(f"{path} is damaged ({problem}); retrain or restore the file")
     return metrics
-
-
-def _is_epoch_record(row: object) -> bool:
-    number = (int, float)
-    return (
-        isinstance(row, dict)
-        and set(row) == {"epoch", "loss", "val_loss", "seconds"}
-        and isinstance(row["epoch"], int)
-        and isinstance(row["loss"], number)
-        and isinstance(row["val_loss"], (*number, type(None)))
-        and isinstance(row["seconds"], number)
-    )
 
 
 def check_weights_match(model: Autoencoder, state: dict, path: Path) -> None:

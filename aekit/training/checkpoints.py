@@ -154,6 +154,24 @@ def check_resumable(checkpoint: Checkpoint, model, training, n_train: int, path:
         raise AekitError(f"{path} does not belong to this run ({problem}); start the run again")
 
 
+def is_epoch_record(row: object) -> bool:
+    """Whether ``row`` is an :class:`EpochRecord` as JSON: the four fields, finite numbers
+    (``val_loss`` may be null), a whole non-negative epoch."""
+
+    def number(value: object) -> bool:
+        return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+    return (
+        isinstance(row, dict)
+        and set(row) == set(EpochRecord.__dataclass_fields__)
+        and type(row["epoch"]) is int
+        and row["epoch"] >= 0
+        and number(row["loss"])
+        and (row["val_loss"] is None or number(row["val_loss"]))
+        and number(row["seconds"])
+    )
+
+
 def _check_metadata(metadata: dict) -> None:
     """Types and ranges of everything a checkpoint's metadata holds (ValueError if off)."""
 
@@ -190,16 +208,7 @@ def _check_metadata(metadata: dict) -> None:
                 for v in scheduler.values()
             )
         ),
-        "history": isinstance(history, list)
-        and all(
-            isinstance(row, dict)
-            and set(row) == {"epoch", "loss", "val_loss", "seconds"}
-            and whole(row["epoch"])
-            and number(row["loss"])
-            and (row["val_loss"] is None or number(row["val_loss"]))
-            and number(row["seconds"])
-            for row in history
-        ),
+        "history": isinstance(history, list) and all(is_epoch_record(row) for row in history),
     }
     bad = [name for name, ok in checks.items() if not ok]
     if bad:
