@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from aekit.cli.options import add_device, add_output, progress_wanted
@@ -34,7 +35,7 @@ def add_parser(commands) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from aekit.codec.aez import compress_file
 
-    count, size = compress_file(
+    result = compress_file(
         args.run,
         args.inputs,
         args.output,
@@ -43,5 +44,10 @@ def run(args: argparse.Namespace) -> int:
         device=args.device,
         progress=progress_wanted(),
     )
-    print(f"compressed {count:,} images to {args.output}: {size:,} bytes, {size / count:.1f} per image")
+    if result.warning:
+        print(f"aekit: warning: {result.warning}", file=sys.stderr)
+    print(
+        f"compressed {result.images:,} images to {args.output}: {result.size:,} bytes, "
+        f"{result.size / result.images:.1f} per image, {result.psnr:.2f} dB PSNR"
+    )
     return 0

@@ -22,6 +22,7 @@ from aekit.data.folders import load_split
 from aekit.errors import AekitError, ParameterError
 from aekit.fileio import atomic_write_bytes, atomic_write_text, read_bytes_limited, refuse_overwrite
 from aekit.inference import decode, encode
+from aekit.metrics import mse, psnr
 from aekit.models import Autoencoder
 from aekit.runs import RUNS_ROOT, Run, RunFolder, load_run
 from aekit.training.checkpoints import tensor_digest
@@ -286,9 +287,10 @@ def compress_file(
     force: bool = False,
     device: str = "cpu",
     progress: bool = False,
-) -> tuple[int, int]:
+) -> Compressed:
     """Compress ``inputs`` (what :func:`aekit.data.files.read_images` takes) with the run in
-    ``run_folder`` into the .aez file ``output``; returns (images, bytes)."""
+    ``run_folder`` into the .aez file ``output``. The file is decoded again before it is
+    written, so the PSNR reported is what ``decompress`` will give."""
     output, run_folder = Path(output), Path(run_folder)
     if output.suffix.lower() != ".aez":
         raise ParameterError("output", str(output), "compressed files are named *.aez")
@@ -296,9 +298,29 @@ def compress_file(
     refuse_overwrite(output, force)
     run = load_run(run_folder, device=device)
     images = read_images(inputs, run.model.config.input_shape).images
-    data = compress_images(run, entropy_model_for(run, run_folder, step), images, progress)
+    entropy_model = entropy_model_for(run, run_folder, step)
+    data = compress_images(run, entropy_model, images, progress)
+    restored = decompress_images(run, entropy_model, data, str(output), max_images=len(images))
     atomic_write_bytes(output, data)
-    return len(images), len(data)
+    warning = None
+    if not run.training.quantize:
+        warning = (
+            f"{run_folder} was not trained with --quantize, so its decoder never saw rounded codes; "
+            "expect lower quality than a run trained for compression"
+        )
+    # Clipped to pixels as the written images are, so this is the PSNR decompress gives.
+    return Compressed(len(images), len(data), psnr(mse(images, np.clip(restored, 0, 1))), warning)
+
+
+@dataclass(frozen=True)
+class Compressed:
+    """What :func:`compress_file` wrote: images, bytes, the PSNR (dB) of the decoded images
+    against the input, and a warning when the run was not trained for compression."""
+
+    images: int
+    size: int
+    psnr: float
+    warning: str | None = None
 
 
 def decompress_file(

@@ -315,10 +315,26 @@ def test_compress_decompress_through_files(quantized_run, tmp_path, capsys, monk
     found, given = np.load(tmp_path / "found.npy"), np.load(tmp_path / "given.npy")
     assert found.shape == (10000, 28, 28)
     np.testing.assert_array_equal(found, given)
+    # compress reported the PSNR that decompress gives.
+    from aekit.data.idx import load_dataset
+    from aekit.metrics import mse, psnr
+
+    reported = float(out.split(" per image, ")[1].split(" dB")[0])
+    assert abs(reported - psnr(mse(load_dataset("test").images[:, 0], found))) < 0.01
     # A coarser step makes a smaller file (and fits its own probability tables).
     assert run_cli(capsys, "compress", folder, "mnist:test", "--step", "4", "-o", tmp_path / "s4.aez")[0] == 0
     assert (tmp_path / "s4.aez").stat().st_size < (tmp_path / "t.aez").stat().st_size
     assert len(list((folder / "entropy").glob("*.json"))) == 2
+
+
+def test_compressing_with_a_run_not_trained_for_it_warns(trained_run, tmp_path, capsys):
+    code, out, err = run_cli(capsys, "compress", trained_run, "mnist:test", "-o", tmp_path / "t.aez")
+    assert code == 0 and "dB PSNR" in out
+    assert (
+        err.strip().startswith("aekit: warning:")
+        and "--quantize" in err
+        and len(err.strip().splitlines()) == 1
+    )
 
 
 def test_compress_and_decompress_refuse_bad_input(quantized_run, trained_run, tmp_path, capsys, monkeypatch):
