@@ -27,5 +27,18 @@ class ParameterError(AekitError, ValueError):
         return f"--{self.parameter.replace('_', '-')} {self.value}: {self.problem}"
 
 
+def check_whole(parameter: str, value: object, least: int = 1, most: int | None = None) -> int:
+    """``value`` if it is a whole number from ``least`` to ``most`` (no upper bound if None);
+    otherwise a :class:`ParameterError` naming ``parameter``. The one check of every count
+    and size setting."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ParameterError(parameter, value, "must be a whole number")
+    if value < least:
+        raise ParameterError(parameter, value, f"must be at least {least}")
+    if most is not None and value > most:
+        raise ParameterError(parameter, value, f"must be at most {most:,}")
+    return value
+
+
 class NotFittedError(AekitError, AttributeError):
     """An estimator was used before ``fit`` (an AttributeError too, as scikit-learn expects)."""

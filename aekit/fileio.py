@@ -60,9 +60,9 @@ def remove_leftovers(folder: str | os.PathLike) -> None:
             leftover.unlink(missing_ok=True)
 
 
-def read_bytes_limited(path: str | os.PathLike, limit: int, what: str = "file") -> bytes:
-    """The bytes of the regular file ``path``, refusing before reading anything one that is
-    larger than ``limit`` bytes or is not a plain file (a FIFO would block, a device never end)."""
+def regular_file_size(path: str | os.PathLike, what: str = "file") -> int:
+    """The size of ``path``, refusing anything but a plain file (a FIFO would block a reader,
+    a device never end)."""
     path = Path(path)
     try:
         info = path.stat()
@@ -72,10 +72,15 @@ def read_bytes_limited(path: str | os.PathLike, limit: int, what: str = "file") 
         raise AekitError(f"{path} cannot be read ({exc.strerror})") from None
     if not stat.S_ISREG(info.st_mode):
         raise AekitError(f"{path} is not a regular file; a {what} must be one")
-    if info.st_size > limit:
-        raise AekitError(
-            f"{path} is {info.st_size:,} bytes, more than a {what} can be ({limit:,}); it is not one"
-        )
+    return info.st_size
+
+
+def read_bytes_limited(path: str | os.PathLike, limit: int, what: str = "file") -> bytes:
+    """The bytes of the regular file ``path``, refusing before reading anything one that is
+    larger than ``limit`` bytes or is not a plain file."""
+    size = regular_file_size(path, what)
+    if size > limit:
+        raise AekitError(f"{path} is {size:,} bytes, more than a {what} can be ({limit:,}); it is not one")
     try:
         with open(path, "rb") as handle:
             return handle.read(limit + 1)[:limit]

@@ -19,9 +19,10 @@ from safetensors.torch import load_file, save_file
 from aekit import __version__
 from aekit.data.arrays import Layout
 from aekit.data.folders import check_dataset_record
-from aekit.errors import AekitError, ParameterError
+from aekit.errors import AekitError, ParameterError, check_whole
 from aekit.fileio import atomic_path, atomic_write_text, read_json_limited, remove_leftovers
 from aekit.models import Autoencoder, ModelConfig, build_model
+from aekit.models.base import weights_mismatch
 from aekit.training.checkpoints import is_epoch_record
 from aekit.training.config import TrainConfig
 from aekit.training.distributed import resolve_device
@@ -95,7 +96,8 @@ def prepare_run_dir(
 ) -> Path:
     """The folder a new run writes to.
 
-    ``out`` given: it must not exist, be empty, or ``force`` must be set. ``out`` omitted:
+    ``out`` given: it must not exist, be empty, or ``force`` must be set, and then an earlier
+    run's files there are removed (:meth:`RunFolder.remove_earlier_run`). ``out`` omitted:
     a new, unique folder under ``root`` named after the family and the time.
     """
     if out is not None:
@@ -109,6 +111,8 @@ def prepare_run_dir(
                 "already holds files; choose another folder or pass --force to replace its run",
             )
         path.mkdir(parents=True, exist_ok=True)
+        if force:
+            RunFolder(path).remove_earlier_run()
         return path
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     for attempt in range(1000):
@@ -169,8 +173,8 @@ def load_config(folder: str | Path) -> SavedConfig:
         if not isinstance(config, dict) or "model" not in config:
             raise ValueError("it is not an object with a 'model' entry")
         limit = config.get("limit")
-        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-            raise ValueError(f"limit {limit!r} is not a positive whole number")
+        if limit is not None:
+            check_whole("limit", limit)
         layout = config.get("layout")
         if layout is not None:
             Layout.from_dict(layout)
@@ -252,22 +256,9 @@ def _checked_metrics(metrics: object, path: Path) -> dict:
 
 def check_weights_match(model: Autoencoder, state: dict, path: Path) -> None:
     """Refuse weights (from ``path``) whose names or shapes are not ``model``'s."""
-    expected = {name: tuple(t.shape) for name, t in model.state_dict().items()}
-    found = {name: tuple(t.shape) for name, t in state.items()}
-    if expected == found:
+    detail = weights_mismatch(model, state)
+    if not detail:
         return
-    missing = sorted(set(expected) - set(found))
-    unexpected = sorted(set(found) - set(expected))
-    wrong = sorted(n for n in set(expected) & set(found) if expected[n] != found[n])
-    detail = "; ".join(
-        part
-        for part in (
-            f"missing {', '.join(missing)}" if missing else "",
-            f"unexpected {', '.join(unexpected)}" if unexpected else "",
-            ", ".join(f"{n} is {found[n]} not {expected[n]}" for n in wrong),
-        )
-        if part
-    )
     raise AekitError(
         f"{path} does not fit the model in config.json ({detail}); the folder mixes two runs: retrain it"
     )

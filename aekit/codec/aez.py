@@ -8,7 +8,6 @@ length before allocating anything, so a damaged or hostile file is a clear error
 
 from __future__ import annotations
 
-import stat
 import struct
 import zlib
 from dataclasses import dataclass
@@ -19,8 +18,14 @@ import numpy as np
 from aekit.codec.entropy import EntropyModel, check_step, decode_symbols, encode_symbols, fit_entropy_model
 from aekit.data.files import load_npy, read_images
 from aekit.data.folders import load_split
-from aekit.errors import AekitError, ParameterError
-from aekit.fileio import atomic_write_bytes, atomic_write_text, read_bytes_limited, refuse_overwrite
+from aekit.errors import AekitError, ParameterError, check_whole
+from aekit.fileio import (
+    atomic_write_bytes,
+    atomic_write_text,
+    read_bytes_limited,
+    refuse_overwrite,
+    regular_file_size,
+)
 from aekit.inference import decode, encode
 from aekit.metrics import mse, psnr
 from aekit.models import Autoencoder
@@ -166,6 +171,11 @@ def decompress_images(
     more than ``max_images`` images (default: :func:`default_max_images`) is refused."""
     header, payload = unpack(data, name)
     check_fits(header, run, entropy_model, name, max_images)
+    return _decode_payload(run, entropy_model, header, payload, name)
+
+
+def _decode_payload(run: Run, entropy_model: EntropyModel, header: Header, payload: bytes, name: str):
+    """The images in a payload whose header :func:`check_fits` has accepted."""
     try:
         symbols = decode_symbols(entropy_model, payload, header.count)
     except ValueError as exc:
@@ -300,7 +310,7 @@ def compress_file(
     images = read_images(inputs, run.model.config.input_shape).images
     entropy_model = entropy_model_for(run, run_folder, step)
     data = compress_images(run, entropy_model, images, progress)
-    restored = decompress_images(run, entropy_model, data, str(output), max_images=len(images))
+    restored = _decode_payload(run, entropy_model, *unpack(data, str(output)), str(output))
     atomic_write_bytes(output, data)
     warning = None
     if not run.training.quantize:
@@ -336,11 +346,9 @@ def decompress_file(
     The header is checked against the file's size and the run before the rest is read, so a
     large or hostile file is refused without reading it (see docs/threat-model.md)."""
     path = Path(path)
-    if max_images is not None and (
-        isinstance(max_images, bool) or not isinstance(max_images, int) or max_images < 1
-    ):
-        raise ParameterError("max_images", max_images, "must be a whole number of at least 1")
-    size = _regular_file_size(path)
+    if max_images is not None:
+        check_whole("max_images", max_images)
+    size = regular_file_size(path, ".aez file")
     with open(path, "rb") as handle:
         header = parse_header(handle.read(HEADER.size), str(path), file_size=size)
     folder = Path(run_folder) if run_folder is not None else find_run_folder(header.fingerprint, RUNS_ROOT)
@@ -353,15 +361,8 @@ def decompress_file(
     if entropy_model is None:
         raise AekitError(f"{path} was made with another model than {folder}; pass the right run with --run")
     check_fits(header, run, entropy_model, str(path), max_images)
-    data = read_bytes_limited(path, size, ".aez file")
-    return decompress_images(run, entropy_model, data, str(path), max_images)
-
-
-def _regular_file_size(path: Path) -> int:
-    try:
-        info = path.stat()
-    except OSError:
-        raise AekitError(f"{path} does not exist; check the path") from None
-    if not stat.S_ISREG(info.st_mode):
-        raise AekitError(f"{path} is not a regular file; pass an .aez file")
-    return info.st_size
+    # The file may have changed since its header was read: the full frame is checked again.
+    full_header, payload = unpack(read_bytes_limited(path, size, ".aez file"), str(path))
+    if full_header != header:
+        raise AekitError(f"{path} changed while it was read; try again")
+    return _decode_payload(run, entropy_model, header, payload, str(path))

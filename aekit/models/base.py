@@ -38,3 +38,18 @@ def keras_initialise(module: nn.Module) -> None:
             nn.init.xavier_uniform_(layer.weight)
             if layer.bias is not None:
                 nn.init.zeros_(layer.bias)
+
+
+def weights_mismatch(model: nn.Module, state: dict[str, torch.Tensor]) -> str:
+    """How the tensors ``state`` differ from ``model``'s in names and shapes ("" if they fit)."""
+    expected = {name: tuple(t.shape) for name, t in model.state_dict().items()}
+    found = {name: tuple(t.shape) for name, t in state.items()}
+    missing = sorted(set(expected) - set(found))
+    unexpected = sorted(set(found) - set(expected))
+    wrong = sorted(n for n in set(expected) & set(found) if expected[n] != found[n])
+    parts = (
+        f"missing {', '.join(missing)}" if missing else "",
+        f"unexpected {', '.join(unexpected)}" if unexpected else "",
+        ", ".join(f"{n} is {found[n]} not {expected[n]}" for n in wrong),
+    )
+    return "; ".join(part for part in parts if part)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from aekit.errors import ParameterError
+from aekit.errors import ParameterError, check_whole
 from aekit.models.recipes import family_recipe
 
 # Far beyond any model aekit trains, and small enough that building one never exhausts memory.
@@ -34,8 +34,8 @@ class ModelConfig:
             raise ParameterError("family", self.family, "must be a family name such as 'dense'")
         if self.hidden is None:
             self.hidden = recipe["hidden"]
-        self.latent_dim = _whole("latent_dim", self.latent_dim, MAX_WIDTH)
-        self.hidden = _whole("hidden", self.hidden, MAX_WIDTH)
+        self.latent_dim = check_whole("latent_dim", self.latent_dim, 1, MAX_WIDTH)
+        self.hidden = check_whole("hidden", self.hidden, 1, MAX_WIDTH)
         self.input_shape = _shape(self.input_shape)
 
     def to_dict(self) -> dict:
@@ -50,14 +50,6 @@ class ModelConfig:
         if unknown:
             raise ParameterError("model", sorted(unknown), "unknown settings")
         return cls(**data)
-
-
-def _whole(name: str, value: object, most: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ParameterError(name, value, "must be a whole number")
-    if not 1 <= value <= most:
-        raise ParameterError(name, value, f"must be between 1 and {most:,}")
-    return value
 
 
 def _shape(value: object) -> tuple[int, int, int]:

@@ -34,10 +34,16 @@ def register_model(name: str) -> Callable[[type[Autoencoder]], type[Autoencoder]
 MAX_PARAMETERS = 100_000_000
 
 
-def check_size(family: type[Autoencoder], config: ModelConfig, count: int | None = None) -> None:
-    """Count the parameters the model would have, on PyTorch's meta device (no memory), and
-    refuse one too large to train here."""
-    count = _measure(family, config)[0] if count is None else count
+def _family(name: str) -> type[Autoencoder]:
+    # Importing the family modules registers them; done here so that importing the registry
+    # (which they import) does not need them first.
+    from aekit.models import conv, deep, dense, vae  # noqa: F401
+
+    return _FAMILIES[name]
+
+
+def _check_parameters(config: ModelConfig, count: int) -> None:
+    """Refuse a model of more than MAX_PARAMETERS parameters."""
     if count > MAX_PARAMETERS:
         raise ParameterError(
             "hidden",
@@ -53,10 +59,8 @@ def training_memory(config: ModelConfig, batch_size: int) -> int:
     gradients and Adam's two moments, and every layer's output kept for the backward pass
     (counted on the meta device, without building anything). A model over the parameter
     limit is refused here already."""
-    from aekit.models import conv, deep, dense, vae  # noqa: F401  (registers the families)
-
-    parameters, activations = _measure(_FAMILIES[config.family], config)
-    check_size(_FAMILIES[config.family], config, parameters)
+    parameters, activations = _measure(_family(config.family), config)
+    _check_parameters(config, parameters)
     return 4 * (4 * parameters + 3 * batch_size * activations)
 
 
@@ -85,12 +89,9 @@ def build_model(config: ModelConfig, seed: int | None = None) -> Autoencoder:
     With ``seed`` the initial weights are repeatable, and the global random state is left
     as it was.
     """
-    # Importing the family modules registers them; done here so that importing the registry
-    # (which they import) does not need them first.
-    from aekit.models import conv, deep, dense, vae  # noqa: F401
-
-    family = _FAMILIES[config.family]
-    check_size(family, config)
+    family = _family(config.family)
+    # Counted on PyTorch's meta device first: a model too large is refused before any memory is taken.
+    _check_parameters(config, _measure(family, config)[0])
     if seed is None:
         return family(config)
     with torch.random.fork_rng(devices=[]):

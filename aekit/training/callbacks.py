@@ -15,7 +15,7 @@ from pathlib import Path
 
 from torch import nn
 
-from aekit.errors import ParameterError
+from aekit.errors import ParameterError, check_whole
 from aekit.training.checkpoints import EpochRecord
 
 MONITORED = ("val_loss", "loss")
@@ -48,8 +48,7 @@ class EarlyStopping(Callback):
     ):
         if monitor not in MONITORED:
             raise ParameterError("monitor", monitor, f"must be one of {', '.join(MONITORED)}")
-        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
-            raise ParameterError("patience", patience, "must be a whole number of at least 1")
+        check_whole("patience", patience)
         if not (isinstance(min_delta, int | float) and 0 <= min_delta < math.inf):
             raise ParameterError("min_delta", min_delta, "must be 0 or more")
         self.monitor, self.patience, self.min_delta = monitor, patience, min_delta

@@ -20,6 +20,7 @@ from safetensors.torch import load_file, save_file
 
 from aekit.errors import AekitError
 from aekit.fileio import atomic_path
+from aekit.models.base import weights_mismatch
 
 _METADATA_KEY = "aekit_checkpoint"
 # 2: the checksum covers the metadata and names the run.
@@ -140,11 +141,9 @@ def load_checkpoint(path: str | Path, run_id: str | None = None) -> Checkpoint:
 def check_resumable(checkpoint: Checkpoint, model, training, n_train: int, path: Path) -> None:
     """Refuse a checkpoint that does not fit the run it would continue: other weights' names
     or shapes, or a position beyond the run's epochs and batches."""
-    expected = {name: tuple(t.shape) for name, t in model.state_dict().items()}
-    found = {name: tuple(t.shape) for name, t in checkpoint.model.items()}
     steps = -(-n_train // training.batch_size)
     problem = None
-    if expected != found:
+    if weights_mismatch(model, checkpoint.model):
         problem = "its weights are not this model's"
     elif checkpoint.epoch > training.epochs or checkpoint.batch >= steps:
         problem = f"it is at epoch {checkpoint.epoch}, batch {checkpoint.batch}, beyond this run"
@@ -157,10 +156,7 @@ def check_resumable(checkpoint: Checkpoint, model, training, n_train: int, path:
 def is_epoch_record(row: object) -> bool:
     """Whether ``row`` is an :class:`EpochRecord` as JSON: the four fields, finite numbers
     (``val_loss`` may be null), a whole non-negative epoch."""
-
-    def number(value: object) -> bool:
-        return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
+    number = _finite_number
     return (
         isinstance(row, dict)
         and set(row) == set(EpochRecord.__dataclass_fields__)
@@ -178,9 +174,7 @@ def _check_metadata(metadata: dict) -> None:
     def whole(value: object) -> bool:
         return type(value) is int and 0 <= value < 2**62
 
-    def number(value: object) -> bool:
-        return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
+    number = _finite_number
     groups = metadata.get("param_groups")
     history = metadata.get("history")
     scheduler = metadata.get("scheduler")
@@ -213,6 +207,10 @@ def _check_metadata(metadata: dict) -> None:
     bad = [name for name, ok in checks.items() if not ok]
     if bad:
         raise ValueError(f"its {', '.join(bad)} {'is' if len(bad) == 1 else 'are'} malformed")
+
+
+def _finite_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def tensor_digest(tensors: dict[str, torch.Tensor]) -> hashlib._Hash:

@@ -6,7 +6,7 @@ import dataclasses
 import math
 from dataclasses import asdict, dataclass
 
-from aekit.errors import ParameterError
+from aekit.errors import ParameterError, check_whole
 from aekit.models.config import ModelConfig
 from aekit.models.recipes import family_recipe
 
@@ -56,9 +56,9 @@ class TrainConfig:
         return cls(**{**recipe, **{k: v for k, v in options.items() if v is not None}})
 
     def validate(self) -> None:
-        _whole("epochs", self.epochs, 1, 1_000_000)
-        _whole("batch_size", self.batch_size, 1, 1 << 20)
-        _whole("seed", self.seed, 0, MAX_SEED)
+        check_whole("epochs", self.epochs, 1, 1_000_000)
+        check_whole("batch_size", self.batch_size, 1, 1 << 20)
+        check_whole("seed", self.seed, 0, MAX_SEED)
         _number("lr", self.lr, positive=True)
         _number("adam_eps", self.adam_eps, positive=True)
         _number("noise", self.noise)
@@ -106,15 +106,6 @@ def _cpu_has_bfloat16() -> bool:
     except OSError:  # not Linux: no cheap way to ask, so stay on the safe side
         return False
     return bool({"avx512_bf16", "amx_bf16"} & set(flags.split()))
-
-
-def _whole(name: str, value: object, least: int, most: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ParameterError(name, value, "must be a whole number")
-    if not least <= value <= most:
-        raise ParameterError(
-            name, value, f"must be at least {least}" if value < least else f"must be at most {most:,}"
-        )
 
 
 def _number(name: str, value: object, positive: bool = False) -> None:

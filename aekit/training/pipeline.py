@@ -14,7 +14,7 @@ from aekit.baselines import pca_mse
 from aekit.data.files import write_array
 from aekit.data.folders import available_memory, load_split, training_data
 from aekit.data.idx import ImageSet
-from aekit.errors import AekitError, ParameterError
+from aekit.errors import AekitError, ParameterError, check_whole
 from aekit.fileio import remove_leftovers
 from aekit.inference import encode, reconstruct
 from aekit.metrics import psnr
@@ -64,16 +64,14 @@ def plan_new_run(
     ``make_folder=False`` (the other processes of a torchrun job) leaves the folder to rank 0.
     """
     model_config, train_config = make_configs(family, latent_dim, hidden=hidden, **options)
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-        raise ParameterError("limit", limit, "must be a whole number of at least 1")
+    if limit is not None:
+        check_whole("limit", limit)
     record, shape = training_data(dataset, image_size, channels, val_fraction, skip_bad, stream)
     model_config = dataclasses.replace(model_config, input_shape=shape)
     check_memory(model_config, train_config.batch_size)
     folder = None
     if make_folder:
         folder = prepare_run_dir(out, family, force)
-        if force:
-            RunFolder(folder).remove_earlier_run()
     return TrainingPlan(model_config, train_config, record, limit, folder, run_id=secrets.token_hex(8))
 
 
