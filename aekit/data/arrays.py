@@ -96,10 +96,15 @@ def from_batch(images: np.ndarray, layout: Layout, single: bool, device) -> np.n
     shape = Layout(layout.kind).image_shape(tuple(images.shape[1:]))
     out = images.reshape(len(images), *shape)
     if layout.uint8:
-        out = np.clip(np.rint(out * 255.0), 0, 255).astype(np.uint8)
+        out = as_uint8(out)
     else:
         out = out.astype(layout.float_dtype, copy=False)
     return on_device(out[0] if single else out, device)
+
+
+def as_uint8(pixels: np.ndarray) -> np.ndarray:
+    """Pixels in [0, 1] as uint8 0..255, rounded and clipped."""
+    return np.clip(np.rint(pixels * 255.0), 0, 255).astype(np.uint8)
 
 
 def codes_to_batch(codes, latent_dim: int, parameter: str = "codes") -> tuple[np.ndarray, bool, object]:

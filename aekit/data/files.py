@@ -15,7 +15,7 @@ from tokenize import TokenError
 import numpy as np
 from PIL import Image
 
-from aekit.data.arrays import codes_to_batch, to_batch
+from aekit.data.arrays import as_uint8, codes_to_batch, to_batch
 from aekit.data.idx import DATASETS, ImageSet, load_dataset
 from aekit.data.images import image_files, read_image
 from aekit.errors import AekitError, ParameterError
@@ -117,8 +117,7 @@ def write_images(images: np.ndarray, out: str | Path, force: bool = False) -> No
 
 def to_uint8(images: np.ndarray) -> np.ndarray:
     """float images in [0, 1] -> uint8 (N, H, W, C), rounded and clipped."""
-    pixels = np.clip(np.rint(images * 255.0), 0, 255).astype(np.uint8)
-    return pixels.transpose(0, 2, 3, 1)
+    return as_uint8(images).transpose(0, 2, 3, 1)
 
 
 def _to_pil(image_hwc: np.ndarray) -> Image.Image:
