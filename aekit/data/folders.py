@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 
 from aekit.data.idx import DATASETS, ImageSet, load_dataset
 from aekit.data.images import channel_count, image_files, open_image, read_image
-from aekit.errors import AekitError, ParameterError
+from aekit.errors import AekitError, ParameterError, check_whole
 from aekit.models.config import MAX_SIDE
 
 _SPLIT_SEED = 0
@@ -36,6 +36,21 @@ class FolderDataset:
     skip_bad: bool = False
     stream: bool | None = None  # read from disk during training; None: only if it would not fit in memory
 
+    def __post_init__(self) -> None:
+        # The one check of these settings, for ``aekit train`` and for a config.json alike.
+        if not isinstance(self.path, str):
+            raise ParameterError("dataset", self.path, "must be a folder's path")
+        check_whole("image_size", self.image_size, 1, MAX_SIDE)
+        if type(self.channels) is not int or self.channels not in (1, 3):
+            raise ParameterError("channels", self.channels, "must be 1 (grayscale) or 3 (RGB)")
+        fraction = self.val_fraction
+        if isinstance(fraction, bool) or not isinstance(fraction, int | float) or not 0 < fraction < 1:
+            raise ParameterError("val_fraction", fraction, "must be between 0 and 1")
+        if not isinstance(self.skip_bad, bool):
+            raise ParameterError("skip_bad", self.skip_bad, "must be True or False")
+        if self.stream is not None and not isinstance(self.stream, bool):
+            raise ParameterError("stream", self.stream, "must be True, False or None")
+
     @property
     def shape(self) -> tuple[int, int, int]:
         return (self.channels, self.image_size, self.image_size)
@@ -49,7 +64,7 @@ class FolderDataset:
         known = {"folder", "image_size", "channels", "val_fraction", "skip_bad", "stream"}
         if not isinstance(data, dict) or not {"folder", "image_size", "channels"} <= set(data) <= known:
             raise ValueError("an image folder's settings need folder, image_size and channels")
-        spec = cls(
+        return cls(
             path=data["folder"],
             image_size=data["image_size"],
             channels=data["channels"],
@@ -57,20 +72,6 @@ class FolderDataset:
             skip_bad=data.get("skip_bad", False),
             stream=data.get("stream"),
         )
-        valid = (
-            isinstance(spec.path, str)
-            and type(spec.image_size) is int
-            and 1 <= spec.image_size <= MAX_SIDE
-            and spec.channels in (1, 3)
-            and type(spec.channels) is int
-            and isinstance(spec.val_fraction, int | float)
-            and 0 < spec.val_fraction < 1
-            and isinstance(spec.skip_bad, bool)
-            and spec.stream in (None, True, False)
-        )
-        if not valid:
-            raise ValueError(f"bad image folder settings {data!r}")
-        return spec
 
 
 def folder_dataset(
@@ -83,18 +84,12 @@ def folder_dataset(
 ) -> FolderDataset:
     """Describe the images in ``path``; an unset size or channel count comes from the first image."""
     files = _files(Path(path), skip_bad)
-    if channels not in (None, 1, 3):
-        raise ParameterError("channels", channels, "must be 1 (grayscale) or 3 (RGB)")
-    if not 0 < val_fraction < 1:
-        raise ParameterError("val_fraction", val_fraction, "must be between 0 and 1")
     if len(files) < 2:
         raise AekitError(f"{path} holds {len(files)} image; training needs at least 2 (one to validate on)")
     if image_size is None or channels is None:
         with open_image(files[0]) as first:
             image_size = image_size or min(first.size)
             channels = channels or channel_count(first)
-    if not 1 <= image_size <= MAX_SIDE:
-        raise ParameterError("image_size", image_size, f"must be between 1 and {MAX_SIDE}")
     return FolderDataset(str(path), image_size, channels, val_fraction, skip_bad, stream)
 
 
