@@ -64,7 +64,7 @@ class Autoencoder:
         quantize: bool = False,
         rate_weight: float | None = None,
         precision: str | None = None,
-        device: str = "cpu",
+        device: str = "auto",
         verbose: int = 1,
     ):
         self.family = family
@@ -264,7 +264,7 @@ class Autoencoder:
         return to_batch(x, tuple(model.config.input_shape), "x", prefer=self.layout_.kind)
 
 
-def load(path: str | Path, device: str = "cpu") -> Autoencoder:
+def load(path: str | Path, device: str = "auto") -> Autoencoder:
     """The fitted :class:`Autoencoder` saved in a run folder (by ``save`` or ``aekit train``),
     its model on ``device`` (cpu, cuda or auto)."""
     estimator = Autoencoder.from_run(load_run(path, device=device))

@@ -28,7 +28,8 @@ def add_parser(commands) -> argparse.ArgumentParser:
         default=1.0,
         help="quantisation step in code units: larger means smaller files and lower quality (default: 1)",
     )
-    add_device(compress)
+    # The CPU by default: codes computed elsewhere can round differently, and so change the bytes.
+    add_device(compress, default="cpu")
     return compress
 
 

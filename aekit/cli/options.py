@@ -21,12 +21,12 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
-def add_device(parser: argparse.ArgumentParser) -> None:
+def add_device(parser: argparse.ArgumentParser, default: str = "auto") -> None:
     parser.add_argument(
         "--device",
-        default="cpu",
+        default=default,
         choices=("cpu", "cuda", "auto"),
-        help="where the network runs; auto picks CUDA when present (default: %(default)s)",
+        help="where the network runs; auto picks a CUDA GPU when PyTorch sees one (default: %(default)s)",
     )
 
 

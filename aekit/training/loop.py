@@ -96,7 +96,8 @@ def fit(
         model.parameters(), lr=config.lr, eps=config.adam_eps, **_fast_adam_options(device)
     )
     shuffler = torch.Generator().manual_seed(config.seed)
-    sampler = torch.Generator().manual_seed(config.seed + 1 + rank)  # noise and VAE sampling
+    # Noise, VAE and quantisation samples are drawn where the network runs: no host copies.
+    sampler = torch.Generator(device=device).manual_seed(config.seed + 1 + rank)
     steps = math.ceil(len(train) / config.batch_size)
     scheduler = _scheduler(optimizer, config, steps * config.epochs)
     result = TrainResult()
@@ -112,7 +113,7 @@ def fit(
             raise AekitError(
                 f"the checkpoint was saved by {len(resume.samplers)} process(es); resume it with as many"
             )
-        sampler.set_state(resume.samplers[rank])
+        _restore_sampler(sampler, resume.samplers[rank], config.seed + 1 + rank + resume.epoch)
         result.history = list(resume.history)
         first_epoch, first_batch = resume.epoch + 1, resume.batch
         total, earlier_seconds = resume.running_loss, resume.train_seconds
@@ -127,7 +128,7 @@ def fit(
             optimizer=copy.deepcopy(optimizer.state_dict()),
             scheduler=None if scheduler is None else scheduler.state_dict(),
             shuffler=shuffler_state,
-            samplers=_gather(sampler.get_state(), world),
+            samplers=_gather(sampler.get_state(), world, device),
             running_loss=total,
             train_seconds=time.perf_counter() - started,
             history=list(result.history),
@@ -145,31 +146,34 @@ def fit(
             disable=not progress,
         )
         batches = _epoch_batches(train, order, first_batch, config.batch_size, (rank, world), device)
+        running = torch.tensor(total, dtype=torch.float64, device=device)
         for index, batch in zip(range(first_batch, steps), batches, strict=True):
             with autocast(device, config.precision):
                 loss = step_loss(corrupt(batch, config.noise, sampler), batch, sampler)
-            loss_value = loss.item()
-            # One exchange per step tells every process whether any diverged or was asked to stop.
-            diverged, stop = _agree(
-                [not math.isfinite(loss_value), bool(should_stop and should_stop())], world
-            )
-            if diverged:
-                bar.close()
-                model.load_state_dict(last_good)
-                result.stopped = (
-                    f"loss became {loss_value} in epoch {epoch}; kept the weights of epoch "
-                    f"{epoch - 1} (try a smaller --lr)"
-                )
-                result.train_seconds = time.perf_counter() - started
-                return result
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             if scheduler is not None:
                 scheduler.step()
-            total += loss_value * len(batch)
+            # The loss is summed where it was computed and read back only every few steps:
+            # reading it every step would make the host wait for a GPU after each batch.
+            running += loss.detach().double() * len(batch)
+            last = index == steps - 1
+            stop = _agree([bool(should_stop and should_stop())], world, device)[0]
+            if last or stop or (index + 1) % _READ_LOSS_EVERY == 0:
+                total = running.item()
+                (diverged,) = _agree([not math.isfinite(total)], world, device)
+                if diverged:
+                    bar.close()
+                    model.load_state_dict(last_good)
+                    result.stopped = (
+                        f"loss became {loss.item()} in epoch {epoch}; kept the weights of epoch "
+                        f"{epoch - 1} (try a smaller --lr)"
+                    )
+                    result.train_seconds = time.perf_counter() - started
+                    return result
+                bar.set_postfix(loss=f"{loss.item():.4f}", refresh=False)
             bar.update(1)
-            bar.set_postfix(loss=f"{loss_value:.4f}", refresh=False)
             if stop:
                 bar.close()
                 if on_checkpoint is not None:
@@ -243,20 +247,39 @@ def rank_and_world() -> tuple[int, int]:
     return 0, 1
 
 
-def _gather(state: torch.Tensor, world: int) -> list[torch.Tensor]:
+# How many steps pass between reads of the running loss (divergence check, progress bar).
+_READ_LOSS_EVERY = 50
+
+
+def _restore_sampler(sampler: torch.Generator, state: torch.Tensor, fallback_seed: int) -> None:
+    """Continue a checkpoint's random stream; a stream saved on another kind of device (whose
+    generator state has another form) restarts from a seed derived from the position."""
+    try:
+        sampler.set_state(state)
+    except RuntimeError:
+        sampler.manual_seed(fallback_seed)
+
+
+def _collective_device(device: torch.device) -> torch.device:
+    # NCCL exchanges only GPU tensors; gloo only CPU ones.
+    return device if dist.get_backend() == "nccl" else torch.device("cpu")
+
+
+def _gather(state: torch.Tensor, world: int, device: torch.device) -> list[torch.Tensor]:
     """Every process's copy of ``state`` (a generator state), in rank order."""
     if world == 1:
         return [state]
+    state = state.to(_collective_device(device))
     states = [torch.empty_like(state) for _ in range(world)]
     dist.all_gather(states, state)
-    return states
+    return [s.cpu() for s in states]
 
 
-def _agree(flags: list[bool], world: int) -> list[bool]:
+def _agree(flags: list[bool], world: int, device: torch.device) -> list[bool]:
     """Each flag true if it is true in any process, so every process takes the same branch."""
     if world == 1:
         return flags
-    tensor = torch.tensor(flags, dtype=torch.int32)
+    tensor = torch.tensor(flags, dtype=torch.int32, device=_collective_device(device))
     dist.all_reduce(tensor, op=dist.ReduceOp.MAX)
     return [bool(v) for v in tensor.tolist()]
 
@@ -266,14 +289,14 @@ def mean_squared_error(model: Autoencoder, images, batch_size: int = 1024, progr
     array, or anything that slices into arrays, such as streamed images)."""
     model.eval()
     device = next(model.parameters()).device
-    squared, pixels = 0.0, 0
+    squared, pixels = torch.zeros((), dtype=torch.float64, device=device), 0
     with torch.inference_mode():
         starts = range(0, len(images), batch_size)
         for start in tqdm(starts, desc="validating", leave=False, disable=not progress or len(starts) < 2):
             batch = torch.as_tensor(images[start : start + batch_size]).to(device)
-            squared += F.mse_loss(model(batch), batch, reduction="sum").item()
+            squared += F.mse_loss(model(batch), batch, reduction="sum").double()
             pixels += batch.numel()
-    return squared / pixels
+    return squared.item() / pixels
 
 
 # A run whose validation error stays this close to the average image's after this many

@@ -13,7 +13,7 @@ def corrupt(images: torch.Tensor, noise: float, generator: torch.Generator) -> t
     """Gaussian noise of standard deviation ``noise`` added to images, clipped to [0, 1]."""
     if noise <= 0:
         return images
-    jitter = torch.randn(images.shape, generator=generator, device="cpu").to(images.device)
+    jitter = torch.randn(images.shape, generator=generator, device=generator.device)
     return (images + noise * jitter).clamp_(0.0, 1.0)
 
 
@@ -41,12 +41,12 @@ def objective(
     """
     if quantize:
         codes = model.encoder(inputs)
-        rounding = torch.rand(codes.shape, generator=generator, device="cpu").to(codes.device) - 0.5
+        rounding = torch.rand(codes.shape, generator=generator, device=generator.device) - 0.5
         reconstruction = F.mse_loss(model.decoder(codes + rounding), targets)
         return reconstruction + rate_weight * rate_bits(codes) / targets[0].numel()
     if isinstance(model, VariationalAutoencoder):
         mean, log_var = model.encoder.distribution(inputs)
-        epsilon = torch.randn(mean.shape, generator=generator, device="cpu").to(mean.device)
+        epsilon = torch.randn(mean.shape, generator=generator, device=generator.device)
         codes = mean + torch.exp(0.5 * log_var) * epsilon
         reconstruction = F.mse_loss(model.decoder(codes), targets)
         kl = -0.5 * torch.sum(1 + log_var - mean.square() - log_var.exp(), dim=1).mean()

@@ -11,9 +11,12 @@ def test_auto_precision_is_recorded_as_a_concrete_choice(monkeypatch):
     monkeypatch.setattr(config, "_cpu_has_bfloat16", lambda: True)
     assert TrainConfig.for_family("deep", precision="auto").precision == "bfloat16"
     assert TrainConfig(precision="auto").to_dict()["precision"] == "bfloat16"
-    assert TrainConfig.for_family("conv").precision == "float32"  # no family defaults to it yet
+    # Every family but the tutorial's trains in bfloat16 where the hardware has it.
+    for family in ("deep", "conv", "vae"):
+        assert TrainConfig.for_family(family).precision == "bfloat16"
+    assert TrainConfig.for_family("dense").precision == "float32"
     monkeypatch.setattr(config, "_cpu_has_bfloat16", lambda: False)
-    assert TrainConfig.for_family("deep", precision="auto").precision == "float32"
+    assert TrainConfig.for_family("deep").precision == "float32"
 
 
 def test_every_setting_is_checked_and_named():
