@@ -19,6 +19,7 @@ from aekit.data.arrays import Layout, codes_to_batch, from_batch, on_device, sha
 from aekit.errors import NotFittedError, ParameterError
 from aekit.inference import decode, encode, reconstruct
 from aekit.models import ModelConfig, build_model
+from aekit.models.recipes import DEFAULT_TRAIN_SIZE
 from aekit.models.summary import summarize
 from aekit.runs import Run, load_run, prepare_run_dir, save_run
 from aekit.training.callbacks import Callback, EpochPrinter
@@ -64,6 +65,7 @@ class Autoencoder:
         quantize: bool = False,
         rate_weight: float | None = None,
         precision: str | None = None,
+        augment: bool | None = None,
         device: str = "auto",
         verbose: int = 1,
     ):
@@ -80,6 +82,7 @@ class Autoencoder:
         self.quantize = quantize
         self.rate_weight = rate_weight
         self.precision = precision
+        self.augment = augment
         self.device = device
         self.verbose = verbose
 
@@ -142,7 +145,7 @@ class Autoencoder:
                 validation_data = validation_data[0]
             val = to_batch(validation_data, shape, "validation_data", prefer=layout.kind)[0]
         model_config = ModelConfig(self.family, shape, self.latent_dim, self.hidden)
-        training = self._training_config(epochs=epochs, batch_size=batch_size)
+        training = self._training_config(len(images), epochs=epochs, batch_size=batch_size)
         check_memory(model_config, training.batch_size)
         model = build_model(model_config, seed=training.seed)
         verbose = self.verbose if verbose is None else verbose
@@ -158,13 +161,13 @@ class Autoencoder:
         self.train_seconds_ = result.train_seconds
         return self
 
-    def _training_config(self, **overrides) -> TrainConfig:
+    def _training_config(self, n_train: int = DEFAULT_TRAIN_SIZE, **overrides) -> TrainConfig:
         options = {name: getattr(self, name) for name in self._param_names()}
         for name in ("family", "latent_dim", "hidden", "verbose"):
             options.pop(name)
         options.update({k: v for k, v in overrides.items() if v is not None})
         options["device"] = resolve_device(options["device"])
-        return TrainConfig.for_family(self.family, **options)
+        return TrainConfig.for_family(self.family, n_train=n_train, **options)
 
     # --- using a fitted model --------------------------------------------------------------
 

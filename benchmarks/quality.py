@@ -28,7 +28,7 @@ def parse_spec(spec: str) -> tuple[str, int, int, dict]:
     family, dim, *rest = spec.split(":")
     seed = int(rest[0]) if rest else 0
     overrides = {}
-    for item in rest[1].split(",") if len(rest) > 1 else []:
+    for item in rest[1].split(",") if len(rest) > 1 and rest[1] else []:
         name, value = item.split("=")
         if value in ("true", "false"):
             overrides[name] = value == "true"

@@ -62,6 +62,7 @@ TRAINING_OPTIONS = (
     "quantize",
     "rate_weight",
     "precision",
+    "augment",
     "seed",
 )
 
@@ -75,9 +76,13 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
         "--hidden",
         type=int,
         help="width: the dense layer (dense: 300), the first layer (deep: 1000), "
-        "the first conv channels (conv, vae: 32)",
+        "the first conv channels (conv, vae, hybrid: 32)",
     )
-    add("--epochs", type=int, help=f"passes over the data (tutorial: {tutorial.epochs})")
+    add(
+        "--epochs",
+        type=int,
+        help=f"passes over the data (tutorial: {tutorial.epochs}; hybrid: as many as make 8,000 steps)",
+    )
     add("--batch-size", type=int, help=f"images per step (tutorial: {tutorial.batch_size})")
     add("--lr", type=float, help=f"Adam learning rate (tutorial: {tutorial.lr})")
     add("--schedule", choices=SCHEDULES, help="learning-rate schedule (tutorial: constant)")
@@ -104,7 +109,14 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
         help="bfloat16: matrix products in half the bits, faster on CPUs with bfloat16 instructions "
         "(AVX512-BF16, AMX; the tutorial trained 1.4x to 1.7x faster on such a CPU), slower elsewhere; "
         "weights and reported errors stay float32. auto: bfloat16 where the hardware has it, else "
-        "float32 (default: float32)",
+        "float32 (default: auto for deep, conv, vae and hybrid; float32 for dense)",
+    )
+    add(
+        "--augment",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="flip and turn each batch at random, for photos and other images with no 'up' "
+        "(default: on for hybrid, off for the others)",
     )
     add("--seed", type=int, help="same seed, same machine: same weights bit for bit (default: 0)")
     add("--limit", type=int, help="train on the first N training images only, for a quick trial")

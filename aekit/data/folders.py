@@ -105,7 +105,7 @@ def load_folder_split(spec: FolderDataset, split: str, limit: int | None = None)
         raise AekitError(f"unknown split {split!r} for an image folder; choose train or test")
     files = _files(Path(spec.path), spec.skip_bad)
     order = np.random.default_rng(_SPLIT_SEED).permutation(len(files))
-    n_val = max(1, round(spec.val_fraction * len(files)))
+    n_val = max(1, round(spec.val_fraction * len(files)))  # as training_size() counts
     chosen = np.sort(order[:n_val] if split == "test" else order[n_val:])[:limit]
     chosen_files = [files[i] for i in chosen]
     stream = spec.stream
@@ -191,6 +191,22 @@ def load_split(dataset: str | dict | None, split: str, limit: int | None = None)
     if dataset not in DATASETS:
         raise AekitError(f"unknown dataset {dataset!r}; use {', '.join(DATASETS)} or a folder of images")
     return load_dataset(split, DATASETS[dataset], limit=limit)
+
+
+# Every IDX dataset aekit reads (MNIST, Fashion-MNIST, KMNIST) has this many training images.
+IDX_TRAIN_SIZE = 60_000
+
+
+def training_size(dataset: str | dict, limit: int | None = None) -> int:
+    """How many training images ``dataset`` (as :func:`training_data` names it) gives, without
+    reading any: a folder's files less its validation share, or an IDX dataset's 60,000."""
+    if isinstance(dataset, dict):
+        spec = FolderDataset.from_dict(dataset)
+        files = len(_files(Path(spec.path), spec.skip_bad))
+        size = files - max(1, round(spec.val_fraction * files))
+    else:
+        size = IDX_TRAIN_SIZE
+    return max(1, size if limit is None else min(size, limit))
 
 
 def training_data(

@@ -30,6 +30,10 @@ class Autoencoder(nn.Module):
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.decoder(self.encoder(images))
 
+    def prepare(self, images, seed: int = 0) -> None:
+        """Fit whatever a family derives from the training images (N, C, H, W) before its first
+        step; nothing for most. Not called when training resumes from a checkpoint."""
+
 
 def keras_initialise(module: nn.Module) -> None:
     """Glorot-uniform weights and zero biases, as Keras' Dense and Conv layers start."""

@@ -38,7 +38,24 @@ FAMILY_RECIPES: dict[str, dict] = {
     },
     "conv": _CONV_RECIPE,
     "vae": _CONV_RECIPE,
+    # Photos: a few thousand images need many small steps rather than a few epochs, so the
+    # schedule is a number of optimizer steps (the epochs follow from the dataset's size), and
+    # every batch is flipped or turned at random (augment), which natural images allow.
+    # Measured with benchmarks/photos.py; see the README's "your own images".
+    "hybrid": {
+        "hidden": 32,
+        "steps": 8000,
+        "batch_size": 32,
+        "lr": 0.0005,
+        "schedule": "cosine",
+        "precision": "auto",
+        "augment": True,
+    },
 }
+
+# The training-set size assumed where a step-based recipe meets no data yet (aekit summary):
+# MNIST's.
+DEFAULT_TRAIN_SIZE = 60_000
 
 
 def model_families() -> list[str]:

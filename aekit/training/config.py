@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 
 from aekit.errors import ParameterError, check_whole
 from aekit.models.config import ModelConfig
-from aekit.models.recipes import family_recipe
+from aekit.models.recipes import DEFAULT_TRAIN_SIZE, family_recipe
 
 SCHEDULES = ("constant", "cosine")
 PRECISIONS = ("float32", "bfloat16")
@@ -38,6 +38,8 @@ class TrainConfig:
     rate_weight: float = 0.0
     device: str = "cpu"
     precision: str = "float32"  # "bfloat16", or "auto": see aekit.training.precision
+    # Each batch flipped and turned (by multiples of 90 degrees for square images) at random.
+    augment: bool = False
 
     def __post_init__(self) -> None:
         if self.precision == AUTO:
@@ -45,15 +47,25 @@ class TrainConfig:
         self.validate()
 
     @classmethod
-    def for_family(cls, family: str, **options) -> TrainConfig:
-        """The tutorial's defaults, then ``family``'s recipe, then every option that is not None."""
+    def for_family(cls, family: str, n_train: int = DEFAULT_TRAIN_SIZE, **options) -> TrainConfig:
+        """The tutorial's defaults, then ``family``'s recipe, then every option that is not None.
+
+        A recipe given in optimizer steps becomes the epochs that take about that many steps
+        over ``n_train`` training images at the batch size chosen."""
         recipe = family_recipe(family)
         recipe.pop("hidden")
+        steps = recipe.pop("steps", None)
         unknown = set(options) - {f.name for f in dataclasses.fields(cls)}
         if unknown:
             name = sorted(unknown)[0]
             raise ParameterError(name, options[name], "is not a training option")
-        return cls(**{**recipe, **{k: v for k, v in options.items() if v is not None}})
+        chosen = {**recipe, **{k: v for k, v in options.items() if v is not None}}
+        if steps is not None and "epochs" not in chosen:
+            check_whole("n_train", n_train)
+            batch_size = chosen.get("batch_size", cls.batch_size)
+            check_whole("batch_size", batch_size, 1, 1 << 20)
+            chosen["epochs"] = max(1, math.ceil(steps / math.ceil(n_train / batch_size)))
+        return cls(**chosen)
 
     def validate(self) -> None:
         check_whole("epochs", self.epochs, 1, 1_000_000)
@@ -68,8 +80,9 @@ class TrainConfig:
             raise ParameterError("schedule", self.schedule, f"must be one of {', '.join(SCHEDULES)}")
         if self.precision not in PRECISIONS:
             raise ParameterError("precision", self.precision, f"must be one of {', '.join(PRECISIONS)}")
-        if not isinstance(self.quantize, bool):
-            raise ParameterError("quantize", self.quantize, "must be True or False")
+        for name in ("quantize", "augment"):
+            if not isinstance(getattr(self, name), bool):
+                raise ParameterError(name, getattr(self, name), "must be True or False")
         if not isinstance(self.device, str) or not self.device.startswith(("cpu", "cuda", "auto")):
             raise ParameterError("device", self.device, "must be cpu, cuda or auto")
         if self.rate_weight and not self.quantize:
@@ -123,9 +136,11 @@ def make_configs(
     *,
     hidden: int | None = None,
     input_shape: tuple[int, int, int] = (1, 28, 28),
+    n_train: int = DEFAULT_TRAIN_SIZE,
     **options,
 ) -> tuple[ModelConfig, TrainConfig]:
     """Model and training configs for ``family``: the tutorial's defaults, then the family's
-    recipe, then every option that is not None (the user's explicit choices)."""
+    recipe (a step-based one fitted to ``n_train`` images), then every option that is not None
+    (the user's explicit choices)."""
     model = ModelConfig(family=family, input_shape=tuple(input_shape), latent_dim=latent_dim, hidden=hidden)
-    return model, TrainConfig.for_family(family, **options)
+    return model, TrainConfig.for_family(family, n_train=n_train, **options)

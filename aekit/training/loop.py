@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import math
 import os
+import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -86,6 +87,8 @@ def fit(
     # Arrays move to the device once; streamed images (aekit.data.folders.StreamedImages) stay on disk.
     train = torch.as_tensor(train_images, device=device) if _in_memory(train_images) else train_images
     val = torch.as_tensor(val_images, device=device) if _in_memory(val_images) else val_images
+    if resume is None:
+        model.prepare(_prepare_sample(train), seed=config.seed)
     for callback in callbacks:
         callback.on_train_begin(model)
     mean_image_mse = _mean_image_mse(train, val)
@@ -148,8 +151,11 @@ def fit(
         batches = _epoch_batches(train, order, first_batch, config.batch_size, (rank, world), device)
         running = torch.tensor(total, dtype=torch.float64, device=device)
         for index, batch in zip(range(first_batch, steps), batches, strict=True):
+            if config.augment:
+                batch = _turned(batch, config.seed, epoch, index)
             with autocast(device, config.precision):
-                loss = step_loss(corrupt(batch, config.noise, sampler), batch, sampler)
+                warmup = _warmup((epoch - 1) * steps + index, steps * config.epochs)
+                loss = step_loss(corrupt(batch, config.noise, sampler), batch, sampler, warmup)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -227,7 +233,7 @@ class _StepLoss(nn.Module):
         self.config = config
 
     def forward(
-        self, inputs: torch.Tensor, targets: torch.Tensor, generator: torch.Generator
+        self, inputs: torch.Tensor, targets: torch.Tensor, generator: torch.Generator, warmup: float
     ) -> torch.Tensor:
         return objective(
             self.model,
@@ -237,7 +243,17 @@ class _StepLoss(nn.Module):
             quantize=self.config.quantize,
             rate_weight=self.config.rate_weight,
             generator=generator,
+            warmup=warmup,
         )
+
+
+# Compression training brings in its rounding noise and rate term over this share of the steps.
+QUANTIZE_WARMUP = 0.1
+
+
+def _warmup(step: int, total_steps: int) -> float:
+    """How far the quantisation warm-up has got at ``step``: 0 at the start, 1 from 10% on."""
+    return min(1.0, step / max(1.0, QUANTIZE_WARMUP * total_steps))
 
 
 def rank_and_world() -> tuple[int, int]:
@@ -325,6 +341,30 @@ def _mean_image_mse(train, val) -> float | None:
         return None
     with torch.no_grad():
         return float(((val - train.mean(dim=0, keepdim=True)) ** 2).mean())
+
+
+def _turned(batch: torch.Tensor, seed: int, epoch: int, index: int) -> torch.Tensor:
+    """``batch`` in one of the 8 orientations of a square (flips, quarter turns) or, for
+    other shapes, of the 4 that keep it (flips, half turn), chosen from the batch's position
+    alone: no random state to keep for an exact resume."""
+    choice = random.Random(f"{seed}:{epoch}:{index}").randrange(8)
+    square = batch.shape[-1] == batch.shape[-2]
+    turns = choice % 4 if square else 2 * (choice % 2)
+    if turns:
+        batch = torch.rot90(batch, turns, dims=(-2, -1))
+    return batch.flip(-1) if choice >= 4 else batch
+
+
+# Images a family's prepare() sees of a training set streamed from disk.
+_STREAMED_PREPARE_SAMPLE = 4096
+
+
+def _prepare_sample(train):
+    if _in_memory(train):
+        return train
+    count = min(len(train), _STREAMED_PREPARE_SAMPLE)
+    chosen = np.random.default_rng(0).choice(len(train), count, replace=False)
+    return np.stack([np.asarray(train[int(i)]) for i in np.sort(chosen)])
 
 
 def _in_memory(images) -> bool:

@@ -26,6 +26,7 @@ def objective(
     generator: torch.Generator,
     quantize: bool = False,
     rate_weight: float = 0.0,
+    warmup: float = 1.0,
 ) -> torch.Tensor:
     """The loss to minimise for one batch: per-pixel MSE, plus the KL term for a VAE, plus the
     rate term when training for compression.
@@ -37,13 +38,15 @@ def objective(
     With ``quantize`` the decoder sees each code plus uniform noise in [-0.5, 0.5): the error
     that rounding to a step of 1 will make, in a form gradients pass through. The rate term,
     :func:`rate_bits` per pixel times ``rate_weight``, keeps the codes from simply growing
-    until the noise no longer matters.
+    until the noise no longer matters. ``warmup`` (0 to 1) scales both the noise and the rate
+    term: starting them at full strength lets them drown codes that are still small, and the
+    network then learns to ignore its codes (every image decodes to the same picture).
     """
     if quantize:
         codes = model.encoder(inputs)
         rounding = torch.rand(codes.shape, generator=generator, device=generator.device) - 0.5
-        reconstruction = F.mse_loss(model.decoder(codes + rounding), targets)
-        return reconstruction + rate_weight * rate_bits(codes) / targets[0].numel()
+        reconstruction = F.mse_loss(model.decoder(codes + warmup * rounding), targets)
+        return reconstruction + warmup * rate_weight * rate_bits(codes) / targets[0].numel()
     if isinstance(model, VariationalAutoencoder):
         mean, log_var = model.encoder.distribution(inputs)
         epsilon = torch.randn(mean.shape, generator=generator, device=generator.device)

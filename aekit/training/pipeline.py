@@ -12,7 +12,7 @@ import numpy as np
 
 from aekit.baselines import pca_mse
 from aekit.data.files import write_array
-from aekit.data.folders import available_memory, load_split, training_data
+from aekit.data.folders import available_memory, load_split, training_data, training_size
 from aekit.data.idx import ImageSet
 from aekit.errors import AekitError, ParameterError, check_whole
 from aekit.fileio import remove_leftovers
@@ -67,7 +67,10 @@ def plan_new_run(
     if limit is not None:
         check_whole("limit", limit)
     record, shape = training_data(dataset, image_size, channels, val_fraction, skip_bad, stream)
-    model_config = dataclasses.replace(model_config, input_shape=shape)
+    # A recipe in optimizer steps needs the dataset's size to become epochs.
+    model_config, train_config = make_configs(
+        family, latent_dim, hidden=hidden, input_shape=shape, n_train=training_size(record, limit), **options
+    )
     check_memory(model_config, train_config.batch_size)
     folder = None
     if make_folder:

@@ -35,6 +35,20 @@ def test_a_folder_splits_into_disjoint_square_sets(tmp_path):
     # Same split every time, and by config.json's record of it.
     np.testing.assert_array_equal(load_split(spec.to_dict(), "test").images, val.images)
     assert not any(np.array_equal(v, t) for v in val.images for t in train.images)
+    # Counted without reading an image, as a step-based recipe needs before training.
+    assert folders.training_size(spec.to_dict()) == 9
+    assert folders.training_size(spec.to_dict(), limit=4) == 4
+
+
+def test_a_step_recipe_gets_its_steps_on_a_small_folder(tmp_path):
+    from aekit.training.pipeline import plan_new_run
+
+    pics = make_images(tmp_path / "pics", count=12)
+    plan = plan_new_run("hybrid", 3, dataset=str(pics), image_size=12, batch_size=4, make_folder=False)
+    # 11 training images in batches of 4: 3 steps an epoch, so 8,000 steps take 2,667 epochs.
+    assert plan.training.epochs == 2667 and plan.training.augment is True
+    small = plan_new_run("hybrid", 3, dataset=str(pics), image_size=12, limit=5, make_folder=False)
+    assert small.training.epochs == 8000  # 5 images, one batch of 32 an epoch
 
 
 def test_size_and_channels_default_to_the_first_image(tmp_path):

@@ -57,20 +57,20 @@ def test_same_seed_same_weights_and_global_rng_untouched():
 
 def test_unknown_family_is_a_clear_error():
     with pytest.raises(
-        AekitError, match="family='nope': unknown model family; choose one of conv, deep, dense, vae"
+        AekitError, match="family='nope': unknown model family; choose one of conv, deep, dense, hybrid, vae"
     ):
         build_model(ModelConfig(family="nope"))
 
 
-@pytest.mark.parametrize("family", ["conv", "vae"])
+@pytest.mark.parametrize("family", ["conv", "vae", "hybrid"])
 @pytest.mark.parametrize("shape", [(1, 28, 28), (3, 64, 48), (3, 33, 17), (1, 9, 9)])
 def test_convolutional_families_take_any_size_and_channel_count(family, shape):
     model = build_model(ModelConfig(family=family, input_shape=shape, latent_dim=5, hidden=4))
     images = torch.rand(2, *shape)
     assert model.encode(images).shape == (2, 5)
-    output = model(images)
+    output = model.eval()(images)
     assert output.shape == (2, *shape)
-    assert output.min() >= 0 and output.max() <= 1  # sigmoid: the pixel range
+    assert output.min() >= 0 and output.max() <= 1  # sigmoid, or hybrid's clip: the pixel range
 
 
 def test_every_family_but_dense_has_its_own_recipe():
@@ -79,3 +79,4 @@ def test_every_family_but_dense_has_its_own_recipe():
     assert family_recipe("dense") == {"hidden": 300}
     for family in ("deep", "conv", "vae"):
         assert {"hidden", "epochs", "lr"} <= set(family_recipe(family))
+    assert {"hidden", "steps", "lr"} <= set(family_recipe("hybrid"))

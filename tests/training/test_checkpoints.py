@@ -64,3 +64,16 @@ def test_missing_or_damaged_checkpoints_are_clear_errors(toy_images, tmp_path):
         path.write_bytes(damaged)
         with pytest.raises(AekitError, match="damaged"):
             load_checkpoint(path)
+
+
+def test_a_checkpoint_from_another_kind_of_device_resumes(toy_images):
+    # A GPU's random generator keeps a 16-byte state where the CPU's keeps 5,056 bytes; a run
+    # checkpointed on one and resumed on the other restarts that stream rather than failing.
+    saved = []
+    batches = itertools.count(1)
+    trained(toy_images, on_checkpoint=saved.append, should_stop=lambda: next(batches) == 6)
+    checkpoint = saved[-1]
+    checkpoint.samplers = [torch.zeros(16, dtype=torch.uint8)]
+    model = build_model(MODEL, seed=0)
+    result = fit(model, toy_images, toy_images[:16], CONFIG, progress=False, resume=checkpoint)
+    assert result.stopped is None and len(result.history) == 3
