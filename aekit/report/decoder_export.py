@@ -10,7 +10,12 @@ from aekit.errors import AekitError
 
 
 def export_decoder(decoder: nn.Module) -> tuple[list[dict], np.ndarray]:
-    """(operations, weights): each operation names its kind, sizes and offsets into ``weights``."""
+    """(operations, weights): each operation names its kind, sizes and offsets into ``weights``.
+
+    Only a plain chain of layers (an ``nn.Sequential``) can be described this way; any other
+    decoder (``hybrid``'s adds two branches) is an :class:`AekitError`."""
+    if not isinstance(decoder, nn.Sequential):
+        raise AekitError(f"the in-page decoder runs a plain chain of layers, not a {type(decoder).__name__}")
     operations: list[dict] = []
     chunks: list[np.ndarray] = []
     offset = 0

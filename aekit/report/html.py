@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 
 from aekit.data.files import to_uint8
 from aekit.data.folders import load_split
+from aekit.errors import AekitError
 from aekit.explore import interpolation_strip, latent_axes, manifold_codes, prior_samples
 from aekit.fileio import atomic_write_text, read_bytes_limited, refuse_overwrite
 from aekit.inference import decode, encode, reconstruct
@@ -101,7 +102,13 @@ def _explorer(run: Run, images: np.ndarray, labels: np.ndarray, codes: np.ndarra
     picks = np.sort(
         np.random.default_rng(0).choice(len(images), size=min(EXPLORER_POINTS, len(images)), replace=False)
     )
-    operations, weights = export_decoder(run.model.decoder)
+    try:
+        operations, weights = export_decoder(run.model.decoder)
+    except AekitError as reason:
+        return (
+            "<section><h2>Latent explorer</h2><p>Not available for this model: "
+            f"{html.escape(str(reason))}. The pictures above show its reconstructions.</p></section>"
+        )
     data = {
         "ops": operations,
         "weights": _b64(weights.astype("<f4")),

@@ -116,3 +116,14 @@ def test_in_page_decoder_matches_pytorch(browser, tmp_path, family, mnist_availa
         in_page = np.array(page.evaluate("code => aekit.decode(code)", code.tolist()), np.float32)
         np.testing.assert_allclose(in_page, decode(model, code[None]).ravel(), atol=2e-5)
     assert problems == []
+
+
+def test_a_model_the_page_cannot_run_still_gets_its_report(tmp_path, mnist_available):
+    if not mnist_available:
+        pytest.skip("needs AEKIT_DATA_DIR pointing at MNIST")
+    run = tmp_path / "hybrid"
+    argv = ["train", "--model", "hybrid", "--hidden", "4", "--epochs", "1", "--limit", "256"]
+    assert main([*argv, "--out", str(run), "--report"]) == 0
+    text = (run / "report.html").read_text()
+    assert "<h2>Latent explorer</h2><p>Not available for this model: the in-page decoder runs" in text
+    assert "PCA, same code size" in text
