@@ -21,6 +21,7 @@ from aekit.data.idx import DATASETS, ImageSet, load_dataset
 from aekit.data.images import channel_count, image_files, open_image, read_image
 from aekit.errors import AekitError, ParameterError, check_whole
 from aekit.models.config import MAX_SIDE
+from aekit.models.recipes import DEFAULT_TRAIN_SIZE
 
 _SPLIT_SEED = 0
 
@@ -105,7 +106,7 @@ def load_folder_split(spec: FolderDataset, split: str, limit: int | None = None)
         raise AekitError(f"unknown split {split!r} for an image folder; choose train or test")
     files = _files(Path(spec.path), spec.skip_bad)
     order = np.random.default_rng(_SPLIT_SEED).permutation(len(files))
-    n_val = max(1, round(spec.val_fraction * len(files)))  # as training_size() counts
+    n_val = _validation_count(spec.val_fraction, len(files))
     chosen = np.sort(order[:n_val] if split == "test" else order[n_val:])[:limit]
     chosen_files = [files[i] for i in chosen]
     stream = spec.stream
@@ -193,19 +194,21 @@ def load_split(dataset: str | dict | None, split: str, limit: int | None = None)
     return load_dataset(split, DATASETS[dataset], limit=limit)
 
 
-# Every IDX dataset aekit reads (MNIST, Fashion-MNIST, KMNIST) has this many training images.
-IDX_TRAIN_SIZE = 60_000
+def _validation_count(val_fraction: float, files: int) -> int:
+    """How many of a folder's ``files`` are set aside for validation."""
+    return max(1, round(val_fraction * files))
 
 
 def training_size(dataset: str | dict, limit: int | None = None) -> int:
     """How many training images ``dataset`` (as :func:`training_data` names it) gives, without
-    reading any: a folder's files less its validation share, or an IDX dataset's 60,000."""
+    reading any: a folder's files less its validation share, or an IDX dataset's 60,000 (MNIST,
+    Fashion-MNIST and KMNIST all have that many)."""
     if isinstance(dataset, dict):
         spec = FolderDataset.from_dict(dataset)
         files = len(_files(Path(spec.path), spec.skip_bad))
-        size = files - max(1, round(spec.val_fraction * files))
+        size = files - _validation_count(spec.val_fraction, files)
     else:
-        size = IDX_TRAIN_SIZE
+        size = DEFAULT_TRAIN_SIZE
     return max(1, size if limit is None else min(size, limit))
 
 

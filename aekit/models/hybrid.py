@@ -78,7 +78,7 @@ class HybridAutoencoder(Autoencoder):
 
     def prepare(self, images: np.ndarray | torch.Tensor, seed: int = 0) -> None:
         """Start from PCA of ``images`` (N, C, H, W): the mean image and the main directions."""
-        flat = torch.as_tensor(images[:]).flatten(1).float()
+        flat = torch.as_tensor(images).flatten(1).float()
         if len(flat) > PCA_SAMPLE:
             chosen = torch.randperm(len(flat), generator=torch.Generator().manual_seed(seed))[:PCA_SAMPLE]
             flat = flat[chosen.to(flat.device)]
@@ -87,12 +87,12 @@ class HybridAutoencoder(Autoencoder):
         directions = torch.zeros(self.config.latent_dim, flat.shape[1], device=flat.device)
         rank = min(self.config.latent_dim, *flat.shape)
         if rank > 0:
-            # A randomised SVD finds the main directions in time linear in the pixel count.
-            generator_state = torch.random.get_rng_state()
-            torch.manual_seed(seed)
-            oversampled = min(rank + 10, *flat.shape)
-            _, _, vectors = torch.pca_lowrank(flat - mean, q=oversampled, center=False, niter=6)
-            torch.random.set_rng_state(generator_state)
+            # A randomised SVD finds the main directions in time linear in the pixel count;
+            # seeded, and leaving the global random state as it was (as build_model does).
+            with torch.random.fork_rng(devices=[flat.device] if flat.device.type == "cuda" else []):
+                torch.manual_seed(seed)
+                oversampled = min(rank + 10, *flat.shape)
+                _, _, vectors = torch.pca_lowrank(flat - mean, q=oversampled, center=False, niter=6)
             directions[:rank] = vectors[:, :rank].T
         with torch.no_grad():
             self.encoder.mean.copy_(mean)

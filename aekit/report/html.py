@@ -95,13 +95,6 @@ def _explorer(run: Run, images: np.ndarray, labels: np.ndarray, codes: np.ndarra
     dim = run.model.config.latent_dim
     if dim < 2:
         return "<section><h2>Latent explorer</h2><p>Needs codes of at least 2 numbers.</p></section>"
-    centre, axes = latent_axes(codes, 2 + MAX_SLIDERS)
-    coords = (codes - centre) @ axes.T
-    low, high = np.percentile(coords[:, :2], [0.5, 99.5], axis=0)
-    margin = 0.05 * (high - low)
-    picks = np.sort(
-        np.random.default_rng(0).choice(len(images), size=min(EXPLORER_POINTS, len(images)), replace=False)
-    )
     try:
         operations, weights = export_decoder(run.model.decoder)
     except AekitError as reason:
@@ -109,6 +102,13 @@ def _explorer(run: Run, images: np.ndarray, labels: np.ndarray, codes: np.ndarra
             "<section><h2>Latent explorer</h2><p>Not available for this model: "
             f"{html.escape(str(reason))}. The pictures above show its reconstructions.</p></section>"
         )
+    centre, axes = latent_axes(codes, 2 + MAX_SLIDERS)
+    coords = (codes - centre) @ axes.T
+    low, high = np.percentile(coords[:, :2], [0.5, 99.5], axis=0)
+    margin = 0.05 * (high - low)
+    picks = np.sort(
+        np.random.default_rng(0).choice(len(images), size=min(EXPLORER_POINTS, len(images)), replace=False)
+    )
     data = {
         "ops": operations,
         "weights": _b64(weights.astype("<f4")),
