@@ -52,7 +52,7 @@ class Autoencoder:
     def __init__(
         self,
         family: str = "dense",
-        latent_dim: int = 2,
+        latent_dim: int | None = None,
         *,
         hidden: int | None = None,
         epochs: int | None = None,
@@ -62,7 +62,7 @@ class Autoencoder:
         schedule: str | None = None,
         noise: float | None = None,
         kl_weight: float | None = None,
-        quantize: bool = False,
+        quantize: bool | None = None,
         rate_weight: float | None = None,
         precision: str | None = None,
         augment: bool | None = None,

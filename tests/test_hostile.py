@@ -199,32 +199,17 @@ def test_crafted_entropy_tables(run, tmp_path, capsys):
 
 def aez_with(data: bytes, **fields) -> bytes:
     """``data`` with header fields replaced and the CRC recomputed (a crafted, valid frame)."""
-    layout = struct.Struct("<4sBB16sHHHHIfI")
-    values = dict(
-        zip(
-            (
-                "magic",
-                "version",
-                "flags",
-                "fingerprint",
-                "channels",
-                "height",
-                "width",
-                "latent",
-                "count",
-                "step",
-                "size",
-            ),
-            layout.unpack_from(data),
-            strict=True,
-        )
-    )
+    from aekit.codec.aez import HEADER
+
+    names = (
+        "magic", "version", "flags", "fingerprint", "channels", "height", "width", "latent", "count",
+        "step", "residual_step", "escapes", "size", "residual_size",
+    )  # fmt: skip
+    values = dict(zip(names, HEADER.unpack_from(data), strict=True))
     values.update(fields)
-    payload = (
-        data[layout.size : layout.size + values["size"]] if "payload" not in fields else fields["payload"]
-    )
+    payload = fields.pop("payload", data[HEADER.size : -4])
     values.pop("payload", None)
-    body = layout.pack(*values.values()) + payload
+    body = HEADER.pack(*values.values()) + payload
     return body + struct.pack("<I", zlib.crc32(body))
 
 
@@ -243,22 +228,23 @@ def test_crafted_aez_headers(run, tmp_path, capsys):
         assert not (tmp_path / "out.npy").exists()
     # A file far larger than any real one, with a valid header: refused from its header alone.
     big = tmp_path / "big.aez"
-    big.write_bytes(data[:42])
+    big.write_bytes(data[:52])  # the header alone
     with open(big, "r+b") as handle:
         handle.truncate(3 << 30)  # sparse 3 GB
     refused(capsys, ["decompress", big, "--run", run, "-o", tmp_path / "out.npy"], "declares")
 
 
 def test_the_most_probable_code_a_million_times_is_not_refused_as_impossible(run):
-    from aekit.codec.aez import HEADER, Header, check_fits, find_entropy_model, unpack
+    from aekit.codec.aez import HEADER, Header, check_fits, unpack
     from aekit.codec.entropy import encode_symbols
+    from aekit.codec.tables import find_tables
     from aekit.runs import load_run
 
     loaded = load_run(run)
     header, _ = unpack((run.parent / "test.aez").read_bytes())
-    model = find_entropy_model(loaded, run, header.fingerprint)
-    likeliest = model.probabilities().argmax(axis=1)
-    payload = encode_symbols(model, np.tile(likeliest, (1_000_000, 1)).astype(np.int32))
+    model = find_tables(loaded, run, header.fingerprint).latent
+    likeliest = model.probabilities(escape=True).argmax(axis=1)
+    payload = encode_symbols(model, np.tile(likeliest, (1_000_000, 1)).astype(np.int32), escape=True)
     crafted = Header(
         header.fingerprint, header.shape, header.latent_dim, 1_000_000, header.step, len(payload)
     )

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aekit.codec.aez import HEADER, MAGIC, VERSION, parse_header, unpack
+from aekit.codec.aez import HEADER, HEADER_V1, MAGIC, VERSION, parse_header, unpack
 from aekit.codec.entropy import EntropyModel
 from aekit.data.files import load_npy
 from aekit.errors import AekitError
@@ -94,9 +94,8 @@ def test_entropy_table(data):
     assert model.probabilities().shape[0] == model.latent_dim
 
 
-HEADER_FIELDS = st.tuples(
+COMMON_FIELDS = (
     st.sampled_from([MAGIC, b"XXXX"]),
-    st.sampled_from([VERSION, 0, 9]),
     st.integers(0, 255),
     st.binary(min_size=16, max_size=16),
     st.integers(0, 65535),
@@ -105,14 +104,24 @@ HEADER_FIELDS = st.tuples(
     st.integers(0, 65535),
     st.integers(0, 2**32 - 1),
     st.floats(width=32, allow_nan=True, allow_infinity=True),
-    st.integers(0, 2**32 - 1),
+)
+SIZE = st.integers(0, 2**32 - 1)
+# (layout, version, the fields after the version): version 2's, and version 1's shorter header.
+HEADERS = st.one_of(
+    st.tuples(
+        st.just(HEADER),
+        st.sampled_from([VERSION, 0, 9]),
+        st.tuples(*COMMON_FIELDS, st.integers(0, 65535), SIZE, SIZE, SIZE),
+    ),
+    st.tuples(st.just(HEADER_V1), st.just(1), st.tuples(*COMMON_FIELDS, SIZE)),
 )
 
 
 @FAST
-@given(HEADER_FIELDS, st.binary(max_size=64))
-def test_aez_header_and_framing(fields, payload):
-    body = HEADER.pack(*fields) + payload
+@given(HEADERS, st.binary(max_size=64))
+def test_aez_header_and_framing(header, payload):
+    layout, version, (magic, *rest) = header
+    body = layout.pack(magic, version, *rest) + payload
     data = body + struct.pack("<I", zlib.crc32(body))
     for parse in (lambda: parse_header(data), lambda: unpack(data), lambda: parse_header(data[:10])):
         try:

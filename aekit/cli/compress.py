@@ -13,20 +13,30 @@ def add_parser(commands) -> argparse.ArgumentParser:
     compress = commands.add_parser(
         "compress",
         help="compress images into one .aez file with a run's encoder and entropy coder",
-        description="Encode images, round the codes to multiples of --step and entropy-code them "
-        "into one .aez file (format: docs/aez-format.md). The first use of a step fits that "
-        "step's probability tables on the run's training codes and keeps them in RUN/entropy/, "
-        "where decompress finds them. Runs trained with --quantize expect --step 1. Image files "
-        "are prepared as the run's training images were.",
+        description="Encode images, round the codes and entropy-code them into one .aez file "
+        "(format: docs/aez-format.md). Runs of the codec family (aekit train --model codec) serve "
+        "--quality 1 (smallest) to 12 (lossless): 1-3 code the code alone at coarser to finer "
+        "steps, 4-11 add a residual layer that brings each pixel within half a step of the input "
+        "(from 48 levels at 4 down to 2 at 11), 12 is exact. Other runs trained with --quantize "
+        "take --step. The first use of a quality or step fits its probability tables on the "
+        "run's training images and keeps them in RUN/entropy/, where decompress finds them. "
+        "Image files are prepared as the run's training images were.",
     )
     compress.add_argument("run", type=Path, help="run folder")
     compress.add_argument("inputs", nargs="+", help="mnist:test, a .npy array, image files or a folder")
     add_output(compress, "the .aez file to write")
-    compress.add_argument(
+    choice = compress.add_mutually_exclusive_group()
+    choice.add_argument(
+        "--quality",
+        type=int,
+        help="codec runs: 1 (smallest files) to 12 (lossless); default 6, about 34 dB on MNIST "
+        "(see 'aekit rd RUN' for the bytes and PSNR of each)",
+    )
+    choice.add_argument(
         "--step",
         type=float,
-        default=1.0,
-        help="quantisation step in code units: larger means smaller files and lower quality (default: 1)",
+        help="expert: the quantisation step in code units, larger means smaller files and lower "
+        "quality (runs trained with --quantize expect 1, the default for runs outside the codec family)",
     )
     # The CPU by default: codes computed elsewhere can round differently, and so change the bytes.
     add_device(compress, default="cpu")
@@ -40,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
         args.run,
         args.inputs,
         args.output,
+        quality=args.quality,
         step=args.step,
         force=args.force,
         device=args.device,

@@ -26,6 +26,7 @@ COMMANDS = (
     "sweep",
     "compress",
     "decompress",
+    "rd",
     "report",
 )
 
@@ -37,11 +38,12 @@ examples:
   aekit eval runs/d8                  {"mse": ..., "psnr": ..., "n": 10000}
   aekit encode runs/d8 mnist:test -o codes.npy
   aekit decode runs/d8 codes.npy -o decoded/     (a folder of PNGs, or a .npy file)
-  aekit train --model conv --latent-dim 64 --hidden 24 --quantize --rate-weight 0.01 --out runs/q
-  aekit compress runs/q mnist:test -o test.aez    about 19 bytes a digit
+  aekit train --model codec --out runs/c          a codec for every quality
+  aekit compress runs/c mnist:test -o test.aez --quality 5
   aekit decompress test.aez -o restored/
-  aekit train --resume runs/q                     continue after Ctrl-C or SIGTERM
-  aekit train --resume runs/q --epochs 30         or train a finished run for longer
+  aekit rd runs/c                                 every quality against PCA, PNG, JPEG, WebP, AVIF
+  aekit train --resume runs/c                     continue after Ctrl-C or SIGTERM
+  aekit train --resume runs/c --epochs 30         or train a finished run for longer
   torchrun --nproc-per-node 2 -m aekit train ...  several processes (or machines)
 
 data: MNIST is read from $AEKIT_DATA_DIR, then ~/.cache/aekit/mnist, else downloaded there.

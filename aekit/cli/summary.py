@@ -20,7 +20,9 @@ def add_parser(commands) -> argparse.ArgumentParser:
     summary.add_argument(
         "--model", choices=model_families(), default="dense", help="family when no RUN is given"
     )
-    summary.add_argument("--latent-dim", type=int, default=2, help="code size when no RUN is given")
+    summary.add_argument(
+        "--latent-dim", type=int, help="code size when no RUN is given (default: the family's, 2 for most)"
+    )
     summary.add_argument("--hidden", type=int, help="width when no RUN is given (default: the family's)")
     return summary
 

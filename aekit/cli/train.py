@@ -24,7 +24,7 @@ def add_parser(commands) -> argparse.ArgumentParser:
         "The folder receives config.json, model.safetensors, metrics.json, reconstructions.png, "
         "latent.png and loss.png, and checkpoint.safetensors after every epoch (see --resume).",
     )
-    train.add_argument("--latent-dim", type=int, default=2, help="numbers per code (default: %(default)s)")
+    train.add_argument("--latent-dim", type=int, help="numbers per code (default: 2; codec: 64)")
     add_training_options(train)
     train.add_argument(
         "--dataset",

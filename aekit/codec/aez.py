@@ -1,9 +1,11 @@
 """Compressed image files (.aez): a trained run's encoder, quantiser and entropy coder as a codec.
 
 The byte layout is documented in docs/aez-format.md. In short: a fixed header (magic,
-version, model fingerprint, image shape, count, step, payload size), the ANS payload, and a
+version, model fingerprint, image shape, count, steps, section sizes), the entropy-coded
+code, the exact values of codes outside their tables, the entropy-coded residual layer, and a
 CRC-32 of everything before it. Decoding checks every field against limits and the file's
-length before allocating anything, so a damaged or hostile file is a clear error.
+length before allocating anything, so a damaged or hostile file is a clear error. Version 1
+files (no escapes, no residual layer) still decode.
 """
 
 from __future__ import annotations
@@ -15,29 +17,39 @@ from pathlib import Path
 
 import numpy as np
 
-from aekit.codec.entropy import EntropyModel, check_step, decode_symbols, encode_symbols, fit_entropy_model
-from aekit.data.files import load_npy, read_images
-from aekit.data.folders import load_split
-from aekit.errors import AekitError, ParameterError, check_whole
-from aekit.fileio import (
-    atomic_write_bytes,
-    atomic_write_text,
-    read_bytes_limited,
-    refuse_overwrite,
-    regular_file_size,
+from aekit.codec import residual as residual_layer
+from aekit.codec.entropy import EntropyModel, check_step, decode_symbols, encode_symbols
+from aekit.codec.tables import (
+    DEFAULT_QUALITY,
+    CodecTables,
+    as_tables,
+    coding_precision,
+    find_run_folder,
+    find_tables,
+    fingerprint,
+    predicted_levels,
+    quality_level,
+    quantised_codes,
+    tables_for,
 )
+from aekit.data.arrays import as_uint8
+from aekit.data.files import read_images
+from aekit.errors import AekitError, ParameterError, check_whole
+from aekit.fileio import atomic_write_bytes, read_bytes_limited, refuse_overwrite, regular_file_size
 from aekit.inference import decode, encode
 from aekit.metrics import mse, psnr
-from aekit.models import Autoencoder
-from aekit.runs import RUNS_ROOT, Run, RunFolder, load_run
-from aekit.training.checkpoints import tensor_digest
+from aekit.runs import RUNS_ROOT, Run, load_run
 
 MAGIC = b"\x89AEZ"
-VERSION = 1
-# magic, version, flags, fingerprint, channels, height, width, latent_dim, count, step, payload size
-HEADER = struct.Struct("<4sBB16sHHHHIfI")
+VERSION = 2
+# Version 1: magic, version, flags, fingerprint, channels, height, width, latent_dim, count,
+# step, payload size.
+HEADER_V1 = struct.Struct("<4sBB16sHHHHIfI")
+# Version 2 adds the residual step, the number of escaped codes and the residual's size.
+HEADER = struct.Struct("<4sBB16sHHHHIfHIII")
+HEADERS = {1: HEADER_V1, 2: HEADER}
 CHECKSUM = struct.Struct("<I")
-FINGERPRINT_BYTES = 16
+ESCAPE = struct.Struct("<q")
 MAX_COUNT = 10_000_000
 MAX_SIDE = 4096
 MAX_CHANNELS = 4
@@ -45,13 +57,13 @@ MAX_CHANNELS = 4
 ANS_SLACK_BITS = 64
 # decompress returns at most this many float32 values (1 GiB) unless asked for more.
 MAX_OUTPUT_VALUES = 1 << 28
-# An entropy table file larger than this is not one aekit wrote.
-TABLE_LIMIT = 64 << 20
 
 
 @dataclass(frozen=True)
 class Header:
-    """The fields of an .aez file before its payload."""
+    """The fields of an .aez file before its payload. ``payload_size`` is the code's section;
+    ``escapes`` codes outside their tables follow it as 8-byte integers, then
+    ``residual_size`` bytes of residual layer (``residual_step`` 0: none)."""
 
     fingerprint: bytes
     shape: tuple[int, int, int]
@@ -59,54 +71,74 @@ class Header:
     count: int
     step: float
     payload_size: int
+    residual_step: int = 0
+    escapes: int = 0
+    residual_size: int = 0
+    version: int = VERSION
+
+    @property
+    def body_size(self) -> int:
+        return self.payload_size + ESCAPE.size * self.escapes + self.residual_size
 
 
-def fingerprint(model: Autoencoder, entropy_model: EntropyModel) -> bytes:
-    """16 bytes that change if any weight or any probability table changes."""
-    digest = tensor_digest(model.state_dict())  # the weights are float32: see docs/aez-format.md
-    digest.update(entropy_model.to_json().encode())
-    return digest.digest()[:FINGERPRINT_BYTES]
+@dataclass(frozen=True)
+class Payload:
+    """A file's three sections: the code's ANS words, the escaped codes, the residual's words."""
+
+    latent: bytes
+    escapes: np.ndarray
+    residual: bytes = b""
 
 
-def pack(header: Header, payload: bytes) -> bytes:
-    """The complete file: header, payload, CRC-32 of both."""
-    body = (
-        HEADER.pack(
-            MAGIC,
-            VERSION,
-            0,
-            header.fingerprint,
-            *header.shape,
-            header.latent_dim,
-            header.count,
+def pack(header: Header, payload: Payload) -> bytes:
+    """The complete file in ``header.version``'s layout: header, payload, CRC-32 of both."""
+    common = (MAGIC, header.version, 0, header.fingerprint, *header.shape, header.latent_dim, header.count)
+    if header.version == 1:
+        fields = HEADER_V1.pack(*common, header.step, len(payload.latent))
+    else:
+        fields = HEADER.pack(
+            *common,
             header.step,
-            len(payload),
+            header.residual_step,
+            len(payload.escapes),
+            len(payload.latent),
+            len(payload.residual),
         )
-        + payload
-    )
+    escapes = np.asarray(payload.escapes, dtype="<i8").tobytes()
+    body = fields + payload.latent + escapes + payload.residual
     return body + CHECKSUM.pack(zlib.crc32(body))
 
 
 def parse_header(data: bytes, name: str = "the file", file_size: int | None = None) -> Header:
-    """Check the fixed header at the start of ``data`` (at least its first HEADER.size bytes)
-    against the format's limits and, when given, the file's real size; nothing else is read."""
-    if len(data) < HEADER.size + CHECKSUM.size and (
-        file_size is None or file_size < HEADER.size + CHECKSUM.size
-    ):
-        raise AekitError(f"{name} is too short to be an .aez file ({len(data)} bytes); it is truncated")
-    magic, version, flags, print_, channels, height, width, latent_dim, count, step, size = (
-        HEADER.unpack_from(data)
-    )
-    if magic != MAGIC:
+    """Check the fixed header at the start of ``data`` (at least its header's bytes) against
+    the format's limits and, when given, the file's real size; nothing else is read."""
+    actual = len(data) if file_size is None else file_size
+    if len(data) < 6 or actual < HEADER_V1.size + CHECKSUM.size:
+        raise AekitError(f"{name} is too short to be an .aez file ({actual} bytes); it is truncated")
+    if data[:4] != MAGIC:
         raise AekitError(
             f"{name} is not an .aez file (wrong magic bytes); pass a file made by 'aekit compress'"
         )
-    if version != VERSION:
+    version = data[4]
+    if version not in HEADERS:
         raise AekitError(
-            f"{name} is .aez format version {version}; this aekit reads version {VERSION}: upgrade aekit"
+            f"{name} is .aez format version {version}; this aekit reads versions 1 and {VERSION}: "
+            "upgrade aekit"
         )
-    expected = HEADER.size + size + CHECKSUM.size
-    actual = len(data) if file_size is None else file_size
+    layout = HEADERS[version]
+    if len(data) < layout.size:
+        raise AekitError(f"{name} is too short to be an .aez file ({actual} bytes); it is truncated")
+    if version == 1:
+        _, _, flags, print_, channels, height, width, latent_dim, count, step, size = layout.unpack_from(data)
+        residual_step, escapes, residual_size = 0, 0, 0
+    else:
+        (_, _, flags, print_, channels, height, width, latent_dim, count, step, residual_step, escapes, size,
+         residual_size) = layout.unpack_from(data)  # fmt: skip
+    header = Header(
+        print_, (channels, height, width), latent_dim, count, step, size, residual_step, escapes,
+        residual_size, version,
+    )  # fmt: skip
+    expected = layout.size + header.body_size + CHECKSUM.size
     if actual != expected:
         raise AekitError(
             f"{name} is {actual} bytes but its header declares {expected}; the file is truncated or damaged"
@@ -118,15 +150,18 @@ def parse_header(data: bytes, name: str = "the file", file_size: int | None = No
         "" if 1 <= count <= MAX_COUNT else f"{count} images",
         "" if latent_dim >= 1 else "an empty code",
         "" if np.isfinite(step) and step > 0 else f"step {step}",
-        "" if size % 4 == 0 else "a payload that is not whole 32-bit words",
+        "" if size % 4 == 0 and residual_size % 4 == 0 else "a payload that is not whole 32-bit words",
+        "" if residual_step <= residual_layer.LEVELS else f"a residual step of {residual_step}",
+        "" if residual_step or not residual_size else "a residual without a step",
+        "" if escapes <= count * latent_dim else f"{escapes} escaped codes",
     ]
     problems = [p for p in problems if p]
     if problems:
         raise AekitError(f"{name} declares {', '.join(problems)}; the file is damaged")
-    return Header(print_, (channels, height, width), latent_dim, count, step, size)
+    return header
 
 
-def unpack(data: bytes, name: str = "the file") -> tuple[Header, bytes]:
+def unpack(data: bytes, name: str = "the file") -> tuple[Header, Payload]:
     """Validate a whole .aez file's framing and checksum; return its header and payload.
 
     Raises :class:`AekitError` naming ``name`` for anything wrong: too short, wrong magic,
@@ -136,51 +171,102 @@ def unpack(data: bytes, name: str = "the file") -> tuple[Header, bytes]:
     body = data[: -CHECKSUM.size]
     if zlib.crc32(body) != CHECKSUM.unpack_from(data, len(body))[0]:
         raise AekitError(f"{name} fails its checksum; the file is damaged (re-copy or re-compress it)")
-    return header, data[HEADER.size : HEADER.size + header.payload_size]
+    start = HEADERS[header.version].size
+    escapes_at = start + header.payload_size
+    residual_at = escapes_at + ESCAPE.size * header.escapes
+    return header, Payload(
+        latent=data[start:escapes_at],
+        escapes=np.frombuffer(data[escapes_at:residual_at], dtype="<i8").astype(np.int64),
+        residual=data[residual_at : residual_at + header.residual_size],
+    )
 
 
-def compress_images(
-    run: Run, entropy_model: EntropyModel, images: np.ndarray, progress: bool = False
-) -> bytes:
-    """The .aez bytes for ``images`` (N, C, H, W in [0, 1]). The same input gives the same bytes."""
+@dataclass(frozen=True)
+class Coded:
+    """What :func:`code_images` made: the file's bytes and the bits its tables predicted."""
+
+    data: bytes
+    predicted_bytes: float
+
+
+def code_images(
+    run: Run, tables: CodecTables | EntropyModel, images: np.ndarray, progress: bool = False
+) -> Coded:
+    """Code ``images`` (N, C, H, W in [0, 1]) into .aez bytes, with the size the tables predict."""
     if len(images) > MAX_COUNT:
         raise AekitError(
             f"{len(images)} images is more than one .aez file holds ({MAX_COUNT}); split the input"
         )
-    symbols = entropy_model.symbols(encode(run.model, images, progress=progress))
-    payload = encode_symbols(entropy_model, symbols)
+    tables = as_tables(tables)
+    latent = tables.latent
+    precision = coding_precision(run)
+    codes = encode(run.model, images, precision=precision, progress=progress)
+    symbols, escapes = latent.escaped_symbols(codes)
+    bits = latent.bits(symbols, escape=True) + 8 * ESCAPE.size * len(escapes)
+    residual = b""
+    if tables.residual is not None:
+        rounded = latent.unescaped(symbols, escapes)
+        predicted = as_uint8(decode(run.model, quantised_codes(latent, rounded), precision=precision))
+        errors = residual_layer.quantise(as_uint8(images), predicted, tables.residual.step)
+        context = residual_layer.contexts(predicted_levels(run.model, latent, rounded))
+        residual = residual_layer.encode_residual(tables.residual, errors, context)
+        bits += tables.residual.bits(errors, context)
     header = Header(
-        fingerprint=fingerprint(run.model, entropy_model),
+        fingerprint=fingerprint(run.model, tables),
         shape=tuple(run.model.config.input_shape),
         latent_dim=run.model.config.latent_dim,
         count=len(images),
-        step=entropy_model.step,
-        payload_size=len(payload),
+        step=latent.step,
+        payload_size=0,  # pack() measures the sections
+        residual_step=tables.residual_step,
     )
-    return pack(header, payload)
+    data = pack(header, Payload(encode_symbols(latent, symbols, escape=True), escapes, residual))
+    framing = HEADER.size + CHECKSUM.size
+    return Coded(data, bits / 8 + framing)
+
+
+def compress_images(
+    run: Run, tables: CodecTables | EntropyModel, images: np.ndarray, progress: bool = False
+) -> bytes:
+    """The .aez bytes for ``images`` (N, C, H, W in [0, 1]). The same input gives the same bytes."""
+    return code_images(run, tables, images, progress).data
 
 
 def decompress_images(
     run: Run,
-    entropy_model: EntropyModel,
+    tables: CodecTables | EntropyModel,
     data: bytes,
     name: str = "the file",
     max_images: int | None = None,
 ) -> np.ndarray:
-    """Images (N, C, H, W) from .aez bytes made with this run and entropy model; a file of
+    """Images (N, C, H, W) from .aez bytes made with this run and these tables; a file of
     more than ``max_images`` images (default: :func:`default_max_images`) is refused."""
+    tables = as_tables(tables)
     header, payload = unpack(data, name)
-    check_fits(header, run, entropy_model, name, max_images)
-    return _decode_payload(run, entropy_model, header, payload, name)
+    check_fits(header, run, tables, name, max_images)
+    return _decode_payload(run, tables, header, payload, name)
 
 
-def _decode_payload(run: Run, entropy_model: EntropyModel, header: Header, payload: bytes, name: str):
+def _decode_payload(run: Run, tables: CodecTables, header: Header, payload: Payload, name: str) -> np.ndarray:
     """The images in a payload whose header :func:`check_fits` has accepted."""
+    latent = tables.latent
+    escape = header.version >= 2
     try:
-        symbols = decode_symbols(entropy_model, payload, header.count)
+        symbols = decode_symbols(latent, payload.latent, header.count, escape=escape)
+        rounded = latent.unescaped(symbols, payload.escapes) if escape else symbols + np.asarray(latent.low)
     except ValueError as exc:
         raise AekitError(f"{name}: {exc}; the file is damaged") from None
-    return decode(run.model, entropy_model.codes(symbols))
+    decoded = decode(run.model, quantised_codes(latent, rounded), precision=coding_precision(run))
+    if tables.residual is None:
+        return decoded
+    predicted = as_uint8(decoded)
+    context = residual_layer.contexts(predicted_levels(run.model, latent, rounded))
+    try:
+        errors = residual_layer.decode_residual(tables.residual, payload.residual, context)
+    except ValueError as exc:
+        raise AekitError(f"{name}: {exc}; the file is damaged") from None
+    levels = residual_layer.reconstruct(predicted, errors, tables.residual.step)
+    return levels.astype(np.float32) / residual_layer.LEVELS
 
 
 def default_max_images(shape: tuple[int, int, int]) -> int:
@@ -189,22 +275,25 @@ def default_max_images(shape: tuple[int, int, int]) -> int:
 
 
 def check_fits(
-    header: Header, run: Run, entropy_model: EntropyModel, name: str, max_images: int | None = None
+    header: Header, run: Run, tables: CodecTables | EntropyModel, name: str, max_images: int | None = None
 ) -> None:
     """Refuse, before decoding anything, a header that does not match the run (fingerprint,
-    image shape, code size, step), declares more than ``max_images`` images, or a count its
-    payload could not hold (too many codes for too few bytes, or the reverse)."""
-    if header.fingerprint != fingerprint(run.model, entropy_model):
+    image shape, code size, steps), declares more than ``max_images`` images, or a count its
+    sections could not hold (too many codes or pixels for too few bytes, or the reverse)."""
+    tables = as_tables(tables)
+    latent = tables.latent
+    if header.fingerprint != fingerprint(run.model, tables):
         raise AekitError(f"{name} was made with another model; pass the run that compressed it with --run")
     config = run.model.config
     if (
         header.shape != tuple(config.input_shape)
         or header.latent_dim != config.latent_dim
-        or header.latent_dim != entropy_model.latent_dim
-        or header.step != np.float32(entropy_model.step)
+        or header.latent_dim != latent.latent_dim
+        or header.step != np.float32(latent.step)
+        or header.residual_step != tables.residual_step
     ):
         raise AekitError(
-            f"{name} does not match its model's image shape, code size or step; the file is damaged"
+            f"{name} does not match its model's image shape, code size or steps; the file is damaged"
         )
     limit = default_max_images(header.shape) if max_images is None else max_images
     if header.count > limit:
@@ -214,75 +303,18 @@ def check_fits(
         )
     # The coder keeps probabilities to 24 bits: a symbol costs at most 24 bits and at least
     # what its quantised probability allows, which may be a little less than the exact one.
-    least_bits = header.count * min(
-        entropy_model.min_bits_per_code(), entropy_model.min_coded_bits_per_code()
-    )
-    most_bits = header.count * header.latent_dim * 24
-    if (
-        least_bits > 8 * header.payload_size + ANS_SLACK_BITS
-        or 8 * header.payload_size > most_bits + 2 * ANS_SLACK_BITS
-    ):
-        raise AekitError(
-            f"{name} declares {header.count} images but its {header.payload_size}-byte payload cannot hold "
-            "that many; the file is damaged"
-        )
-
-
-# --- entropy models stored in a run folder -------------------------------------------------
-
-
-def entropy_model_path(run_folder: Path, model: Autoencoder, entropy_model: EntropyModel) -> Path:
-    """Where a run keeps an entropy model: named by the fingerprint it gives the run's files."""
-    return RunFolder(run_folder).entropy / f"{fingerprint(model, entropy_model).hex()}.json"
-
-
-def entropy_model_for(run: Run, run_folder: Path, step: float) -> EntropyModel:
-    """The run's entropy model at ``step``: loaded if stored for these weights, else fitted on
-    the run's training set and stored in ``run_folder/entropy/`` for later compress and
-    decompress calls. (Tables left by an earlier run in a reused folder are not used.)"""
-    for path in sorted(RunFolder(run_folder).entropy.glob("*.json")):
-        try:
-            candidate = EntropyModel.from_json(
-                read_bytes_limited(path, TABLE_LIMIT, "entropy table").decode()
+    escape = header.version >= 2
+    least_bits = header.count * min(latent.min_bits_per_code(escape), latent.min_coded_bits_per_code(escape))
+    sections = [(least_bits, header.payload_size, header.count * header.latent_dim)]
+    if tables.residual is not None:
+        pixels = header.count * int(np.prod(header.shape))
+        sections.append((pixels * tables.residual.min_bits_per_pixel(), header.residual_size, pixels))
+    for least, size, symbols in sections:
+        if least > 8 * size + ANS_SLACK_BITS or 8 * size > symbols * 24 + 2 * ANS_SLACK_BITS:
+            raise AekitError(
+                f"{name} declares {header.count} images but its {size}-byte section cannot hold "
+                "that many; the file is damaged"
             )
-        except (AekitError, ValueError, KeyError, TypeError, RecursionError):
-            continue
-        if candidate.step == step and path.stem == fingerprint(run.model, candidate).hex():
-            return candidate
-    codes_file = RunFolder(run_folder).train_codes
-    if codes_file.is_file():
-        codes = load_npy(codes_file)
-    else:
-        codes = encode(run.model, load_split(run.dataset, "train").images)
-    if codes.ndim != 2 or codes.shape[1] != run.model.config.latent_dim or not np.isfinite(codes).all():
-        raise AekitError(f"{codes_file} does not hold this run's codes; delete it and compress again")
-    model = fit_entropy_model(codes.astype(np.float32), step)
-    atomic_write_text(entropy_model_path(run_folder, run.model, model), model.to_json())
-    return model
-
-
-def find_entropy_model(run: Run, run_folder: Path, wanted: bytes) -> EntropyModel | None:
-    """The run's stored entropy model whose fingerprint is ``wanted``, if any."""
-    path = RunFolder(run_folder).entropy / f"{wanted.hex()}.json"
-    if not path.is_file():
-        return None
-    try:
-        model = EntropyModel.from_json(read_bytes_limited(path, TABLE_LIMIT, "entropy table").decode())
-    except (ValueError, KeyError, TypeError, RecursionError):
-        raise AekitError(f"{path} is damaged; delete it and compress again") from None
-    if fingerprint(run.model, model) != wanted:
-        raise AekitError(
-            f"{path} does not belong to the weights in {run_folder}; the run folder mixes two runs"
-        )
-    return model
-
-
-def find_run_folder(wanted: bytes, search_root: Path) -> Path | None:
-    """The run folder under ``search_root`` holding the entropy model with fingerprint ``wanted``."""
-    for folder in sorted(p for p in search_root.glob("*") if p.is_dir()):
-        if (RunFolder(folder).entropy / f"{wanted.hex()}.json").is_file():
-            return folder
-    return None
 
 
 # --- whole files ---------------------------------------------------------------------------
@@ -293,25 +325,35 @@ def compress_file(
     inputs,
     output: str | Path,
     *,
-    step: float = 1.0,
+    quality: int | None = None,
+    step: float | None = None,
     force: bool = False,
     device: str = "cpu",
     progress: bool = False,
 ) -> Compressed:
     """Compress ``inputs`` (what :func:`aekit.data.files.read_images` takes) with the run in
-    ``run_folder`` into the .aez file ``output``. The file is decoded again before it is
-    written, so the PSNR reported is what ``decompress`` will give."""
+    ``run_folder`` into the .aez file ``output``, at ``quality`` (runs of the codec family:
+    1 smallest to 12 lossless, default 6) or a code ``step`` (any run trained with --quantize;
+    default 1). The file is decoded again before it is written, so the PSNR reported is what
+    ``decompress`` will give."""
     output, run_folder = Path(output), Path(run_folder)
     if output.suffix.lower() != ".aez":
         raise ParameterError("output", str(output), "compressed files are named *.aez")
-    check_step(step)
+    if quality is not None and step is not None:
+        raise ParameterError("step", step, "give either a quality or a step, not both")
+    if step is not None:
+        check_step(step)
     refuse_overwrite(output, force)
     run = load_run(run_folder, device=device)
+    if step is None and (quality is not None or run.model.config.family == "codec"):
+        step, residual_step = quality_level(run, DEFAULT_QUALITY if quality is None else quality)
+    else:
+        step, residual_step = 1.0 if step is None else step, 0
     images = read_images(inputs, run.model.config.input_shape).images
-    entropy_model = entropy_model_for(run, run_folder, step)
-    data = compress_images(run, entropy_model, images, progress)
-    restored = _decode_payload(run, entropy_model, *unpack(data, str(output)), str(output))
-    atomic_write_bytes(output, data)
+    tables = tables_for(run, run_folder, step, residual_step)
+    coded = code_images(run, tables, images, progress)
+    restored = _decode_payload(run, tables, *unpack(coded.data, str(output)), str(output))
+    atomic_write_bytes(output, coded.data)
     warning = None
     if not run.training.quantize:
         warning = (
@@ -319,7 +361,7 @@ def compress_file(
             "expect lower quality than a run trained for compression"
         )
     # Clipped to pixels as the written images are, so this is the PSNR decompress gives.
-    return Compressed(len(images), len(data), psnr(mse(images, np.clip(restored, 0, 1))), warning)
+    return Compressed(len(images), len(coded.data), psnr(mse(images, np.clip(restored, 0, 1))), warning)
 
 
 @dataclass(frozen=True)
@@ -357,12 +399,12 @@ def decompress_file(
             f"{path} was made by a run not found under {RUNS_ROOT}/; pass the run folder with --run"
         )
     run = load_run(folder, device=device)
-    entropy_model = find_entropy_model(run, folder, header.fingerprint)
-    if entropy_model is None:
+    tables = find_tables(run, folder, header.fingerprint)
+    if tables is None:
         raise AekitError(f"{path} was made with another model than {folder}; pass the right run with --run")
-    check_fits(header, run, entropy_model, str(path), max_images)
+    check_fits(header, run, tables, str(path), max_images)
     # The file may have changed since its header was read: the full frame is checked again.
     full_header, payload = unpack(read_bytes_limited(path, size, ".aez file"), str(path))
     if full_header != header:
         raise AekitError(f"{path} changed while it was read; try again")
-    return _decode_payload(run, entropy_model, header, payload, str(path))
+    return _decode_payload(run, tables, header, payload, str(path))

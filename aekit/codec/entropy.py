@@ -50,14 +50,61 @@ class EntropyModel:
     def latent_dim(self) -> int:
         return len(self.low)
 
-    def probabilities(self) -> np.ndarray:
-        """(D, K) float64, each row summing to 1 over its dimension's symbols, zero-padded to K."""
-        width = max(len(row) for row in self.counts)
-        table = np.zeros((self.latent_dim, width))
+    def probabilities(self, escape: bool = False) -> np.ndarray:
+        """(D, K) float64, each row summing to 1 over its dimension's symbols, zero-padded to K.
+
+        With ``escape`` each row has one more symbol, just after its range, standing for a
+        code outside it (whose value is then stored exactly, see :meth:`escaped_symbols`)."""
+        widths = [len(row) + escape for row in self.counts]
+        table = np.zeros((self.latent_dim, max(widths)))
         for d, row in enumerate(self.counts):
             weights = np.asarray(row, dtype=np.float64) + PSEUDO_COUNT
-            table[d, : len(row)] = weights / weights.sum()
+            if escape:
+                weights = np.append(weights, PSEUDO_COUNT)
+            table[d, : widths[d]] = weights / weights.sum()
         return table
+
+    def escaped_symbols(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Codes (N, D) -> table indices (N, D) int32 where a code outside its dimension's
+        range gets the escape index (the range's width), and the exact multiples of the step
+        of those codes (int64), dimension by dimension, as the coder meets them."""
+        rounded = self.rounded(codes)
+        low = np.asarray(self.low)
+        widths = np.asarray([len(row) for row in self.counts])
+        outside = (rounded < low) | (rounded >= low + widths)
+        symbols = np.where(outside, widths, rounded - low).astype(np.int32)
+        return symbols, rounded.T[outside.T]
+
+    def rounded(self, codes: np.ndarray) -> np.ndarray:
+        """Codes (N, D) as whole multiples of the step (int64), within +-MAX_SYMBOL_INDEX."""
+        scaled = np.rint(np.asarray(codes, dtype=np.float64) / self.step)
+        return np.clip(scaled, -MAX_SYMBOL_INDEX, MAX_SYMBOL_INDEX).astype(np.int64)
+
+    def unescaped(self, symbols: np.ndarray, escapes: np.ndarray) -> np.ndarray:
+        """Inverse of :meth:`escaped_symbols`: whole multiples of the step (N, D) int64.
+        Raises ValueError unless ``escapes`` holds exactly one value per escape index."""
+        low = np.asarray(self.low)
+        widths = np.asarray([len(row) for row in self.counts])
+        outside = symbols == widths
+        if int(outside.sum()) != len(escapes):
+            raise ValueError(f"{int(outside.sum())} codes are escaped but {len(escapes)} values follow")
+        if len(escapes) and np.abs(escapes).max() > MAX_SYMBOL_INDEX:
+            raise ValueError("an escaped code is beyond any code's range")
+        rounded = (symbols + low).astype(np.int64)
+        transposed = rounded.T.copy()
+        transposed[outside.T] = escapes
+        return transposed.T
+
+    def clipped(self, rounded: np.ndarray) -> np.ndarray:
+        """Whole multiples of the step (N, D) clipped to each dimension's range."""
+        low = np.asarray(self.low)
+        return np.clip(rounded, low, low + np.asarray([len(row) for row in self.counts]) - 1)
+
+    def largest_magnitude(self) -> int:
+        """The largest |multiple of the step| within any dimension's range."""
+        return max(
+            max(abs(low), abs(low + len(row) - 1)) for low, row in zip(self.low, self.counts, strict=True)
+        )
 
     def symbols(self, codes: np.ndarray) -> np.ndarray:
         """Codes (N, D) -> table indices (N, D) int32: rounded to the step, clipped to each range."""
@@ -69,20 +116,20 @@ class EntropyModel:
         """Table indices (N, D) -> the quantised codes (N, D) float32 they stand for."""
         return ((symbols + np.asarray(self.low)) * self.step).astype(np.float32)
 
-    def bits(self, symbols: np.ndarray) -> float:
+    def bits(self, symbols: np.ndarray, escape: bool = False) -> float:
         """The information content of ``symbols`` under this model: what an ideal coder spends."""
-        table = self.probabilities()
+        table = self.probabilities(escape)
         rows = np.broadcast_to(np.arange(self.latent_dim), symbols.shape)
         return float(-np.log2(table[rows, symbols]).sum())
 
-    def min_bits_per_code(self) -> float:
+    def min_bits_per_code(self, escape: bool = False) -> float:
         """The fewest bits any one code can cost: bounds how many codes a payload can hold."""
-        return float(-np.log2(self.probabilities().max(axis=1)).sum())
+        return float(-np.log2(self.probabilities(escape).max(axis=1)).sum())
 
-    def min_coded_bits_per_code(self) -> float:
+    def min_coded_bits_per_code(self, escape: bool = False) -> float:
         """The fewest bits the 24-bit coder can spend on one code: every symbol keeps at least
         one of 2**24 parts of probability, so the likeliest gets at most the rest."""
-        widths = np.array([len(row) for row in self.counts], dtype=np.float64)
+        widths = np.array([len(row) + escape for row in self.counts], dtype=np.float64)
         return float(-np.log2(1 - (widths - 1) / 2**24).sum())
 
     def to_json(self) -> str:
@@ -148,22 +195,23 @@ def fit_entropy_model(codes: np.ndarray, step: float) -> EntropyModel:
     return EntropyModel(step=float(step), low=tuple(low), counts=tuple(counts))
 
 
-def _categoricals(model: EntropyModel) -> list:
+def _categoricals(model: EntropyModel, escape: bool) -> list:
     # perfect=False: the fast, documented-stable quantisation of the probabilities; encoder and
     # decoder must agree on it, and both come from here.
-    return [constriction.stream.model.Categorical(row, perfect=False) for row in model.probabilities()]
+    return [constriction.stream.model.Categorical(row, perfect=False) for row in model.probabilities(escape)]
 
 
-def encode_symbols(model: EntropyModel, symbols: np.ndarray) -> bytes:
-    """ANS-code table indices (N, D); the bytes are little-endian 32-bit words."""
+def encode_symbols(model: EntropyModel, symbols: np.ndarray, escape: bool = False) -> bytes:
+    """ANS-code table indices (N, D); the bytes are little-endian 32-bit words. ``escape``:
+    the tables have the escape symbol (.aez version 2)."""
     coder = constriction.stream.stack.AnsCoder()
     # ANS is a stack: push dimensions last-first so that decoding pops them first-last.
-    for d, categorical in reversed(list(enumerate(_categoricals(model)))):
+    for d, categorical in reversed(list(enumerate(_categoricals(model, escape)))):
         coder.encode_reverse(np.ascontiguousarray(symbols[:, d], dtype=np.int32), categorical)
     return coder.get_compressed().astype("<u4").tobytes()
 
 
-def decode_symbols(model: EntropyModel, payload: bytes, count: int) -> np.ndarray:
+def decode_symbols(model: EntropyModel, payload: bytes, count: int, escape: bool = False) -> np.ndarray:
     """Inverse of :func:`encode_symbols`. Raises ValueError if ``payload`` does not decode
     to exactly ``count`` codes."""
     if len(payload) % 4:
@@ -171,7 +219,7 @@ def decode_symbols(model: EntropyModel, payload: bytes, count: int) -> np.ndarra
     words = np.frombuffer(payload, dtype="<u4").astype(np.uint32)
     try:
         coder = constriction.stream.stack.AnsCoder(words)
-        columns = [coder.decode(categorical, count) for categorical in _categoricals(model)]
+        columns = [coder.decode(categorical, count) for categorical in _categoricals(model, escape)]
         empty = coder.is_empty()
     except Exception as exc:  # constriction reports malformed data with various exception types
         raise ValueError(f"entropy-coded data is malformed ({exc})") from None

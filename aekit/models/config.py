@@ -11,6 +11,8 @@ from aekit.models.recipes import family_recipe
 MAX_WIDTH = 65_536
 MAX_SIDE = 4096
 MAX_CHANNELS = 4
+# The tutorial's code size, for every family whose recipe names none.
+DEFAULT_LATENT_DIM = 2
 
 
 @dataclass
@@ -18,14 +20,15 @@ class ModelConfig:
     """A family, the image shape it takes (channels, height, width), its code size and width.
 
     ``hidden`` is the family's width knob (the dense layer for ``dense``, the first layer for
-    ``deep``, the first conv channels for ``conv`` and ``vae``); left as None it takes the
-    family's recipe, so ``ModelConfig(family="conv", latent_dim=32)`` is the model that
+    ``deep``, the first conv channels for ``conv``, ``vae``, ``hybrid`` and ``codec``); left as
+    None it takes the family's recipe, as does ``latent_dim`` (2 unless the recipe says
+    otherwise), so ``ModelConfig(family="conv", latent_dim=32)`` is the model that
     ``aekit train --model conv --latent-dim 32`` builds. Saved as JSON beside the weights.
     """
 
     family: str = "dense"
     input_shape: tuple[int, int, int] = (1, 28, 28)
-    latent_dim: int = 2
+    latent_dim: int | None = None
     hidden: int | None = None
 
     def __post_init__(self) -> None:
@@ -34,6 +37,8 @@ class ModelConfig:
             raise ParameterError("family", self.family, "must be a family name such as 'dense'")
         if self.hidden is None:
             self.hidden = recipe["hidden"]
+        if self.latent_dim is None:
+            self.latent_dim = recipe.get("latent_dim", DEFAULT_LATENT_DIM)
         self.latent_dim = check_whole("latent_dim", self.latent_dim, 1, MAX_WIDTH)
         self.hidden = check_whole("hidden", self.hidden, 1, MAX_WIDTH)
         self.input_shape = _shape(self.input_shape)

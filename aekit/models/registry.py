@@ -37,7 +37,7 @@ MAX_PARAMETERS = 100_000_000
 def _family(name: str) -> type[Autoencoder]:
     # Importing the family modules registers them; done here so that importing the registry
     # (which they import) does not need them first.
-    from aekit.models import conv, deep, dense, hybrid, vae  # noqa: F401
+    from aekit.models import codec, conv, deep, dense, hybrid, vae  # noqa: F401
 
     return _FAMILIES[name]
 

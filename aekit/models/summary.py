@@ -9,7 +9,8 @@ from aekit.models import Autoencoder
 
 
 def summarize(model: Autoencoder) -> str:
-    """Three tables, as the tutorial prints them: the encoder, the decoder, the autoencoder."""
+    """Three tables, as the tutorial prints them: the encoder, the decoder, the autoencoder
+    (and a fourth for the codec family's predictor)."""
     shape = (1, *model.config.input_shape)
     code = (1, model.config.latent_dim)
     encoder = _table("encoder", model.encoder, torch.zeros(shape), _leaves(model.encoder))
@@ -20,7 +21,11 @@ def summarize(model: Autoencoder) -> str:
         torch.zeros(shape),
         [("encoder", model.encoder), ("decoder", model.decoder)],
     )
-    return "\n\n".join([encoder, decoder, whole])
+    tables = [encoder, decoder, whole]
+    predictor = getattr(model, "predictor", None)
+    if predictor is not None:  # the codec family's: counted in the whole, used only when compressing
+        tables.append(_table("predictor", predictor, torch.zeros(code), _leaves(predictor)))
+    return "\n\n".join(tables)
 
 
 def parameter_count(module: nn.Module) -> int:

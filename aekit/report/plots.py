@@ -144,16 +144,28 @@ def sweep_figure(rows: list[dict], family: str) -> Figure:
 
 
 def rate_distortion_figure(rows: list[dict], goals: list[tuple[float, float]] = ()) -> Figure:
-    """PSNR against bytes per image, one line per codec (rows carry codec, bytes_per_image,
-    psnr). Lossless codecs (infinite PSNR) become vertical lines; ``goals`` are (bytes, dB)
-    targets drawn as stars, to be met up and to the left of."""
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for codec in dict.fromkeys(r["codec"] for r in rows):
-        points = sorted((r["bytes_per_image"], r["psnr"]) for r in rows if r["codec"] == codec)
-        if all(np.isinf(psnr) for _, psnr in points):
-            ax.axvline(points[0][0], color="grey", linestyle="--", label=f"{codec} (lossless)")
-            continue
-        ax.plot(*zip(*points, strict=True), marker="o", markersize=4, label=codec)
+    """PSNR against bytes per image, one line per codec and layout (rows carry codec,
+    bytes_per_image, psnr and optionally layout: "file per image" is drawn dashed). Lossless
+    points (infinite PSNR) become vertical lines; ``goals`` are (bytes, dB) targets drawn as
+    stars, to be met up and to the left of."""
+    fig, ax = plt.subplots(figsize=(8, 5))
+    colours = {}
+    for row in rows:
+        colours.setdefault(row["codec"], f"C{len(colours) % 10}")
+    lines = dict.fromkeys((r["codec"], r.get("layout")) for r in rows)
+    for codec, layout in lines:
+        mine = [r for r in rows if (r["codec"], r.get("layout")) == (codec, layout)]
+        label = f"{codec} ({layout})" if layout else codec
+        style = {"color": colours[codec], "linestyle": "--" if layout == "file per image" else "-"}
+        finite = sorted((r["bytes_per_image"], r["psnr"]) for r in mine if np.isfinite(r["psnr"]))
+        if finite:
+            ax.plot(*zip(*finite, strict=True), marker="o", markersize=3, label=label, **style)
+        for r in mine:
+            if not np.isfinite(r["psnr"]):
+                ax.axvline(
+                    r["bytes_per_image"], alpha=0.6, linewidth=1, **{**style, "linestyle": ":"},
+                    label=f"{label} lossless",
+                )  # fmt: skip
     for index, (size, quality) in enumerate(goals):
         ax.plot(
             size,
@@ -167,8 +179,8 @@ def rate_distortion_figure(rows: list[dict], goals: list[tuple[float, float]] = 
     ax.set_xscale("log")
     ax.set_xlabel("bytes per image (from the real files)")
     ax.set_ylabel("PSNR (dB)")
-    ax.set_title("MNIST test set: quality against size")
+    ax.set_title("Quality against size")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
+    ax.legend(fontsize="x-small", ncol=2)
     fig.tight_layout()
     return fig

@@ -54,6 +54,7 @@ class TrainConfig:
         over ``n_train`` training images at the batch size chosen."""
         recipe = family_recipe(family)
         recipe.pop("hidden")
+        recipe.pop("latent_dim", None)
         steps = recipe.pop("steps", None)
         unknown = set(options) - {f.name for f in dataclasses.fields(cls)}
         if unknown:
@@ -132,7 +133,7 @@ def _number(name: str, value: object, positive: bool = False) -> None:
 
 def make_configs(
     family: str,
-    latent_dim: int,
+    latent_dim: int | None = None,
     *,
     hidden: int | None = None,
     input_shape: tuple[int, int, int] = (1, 28, 28),

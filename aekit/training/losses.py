@@ -45,8 +45,15 @@ def objective(
     if quantize:
         codes = model.encoder(inputs)
         rounding = torch.rand(codes.shape, generator=generator, device=generator.device) - 0.5
-        reconstruction = F.mse_loss(model.decoder(codes + warmup * rounding), targets)
-        return reconstruction + warmup * rate_weight * rate_bits(codes) / targets[0].numel()
+        noisy = codes + warmup * rounding
+        decoded = model.decoder(noisy)
+        loss = F.mse_loss(decoded, targets) + warmup * rate_weight * rate_bits(codes) / targets[0].numel()
+        predictor = getattr(model, "predictor", None)
+        if predictor is not None:
+            # The codec family's context predictor imitates the decoder from the same code;
+            # detached, so it never pulls on the code or the decoder.
+            loss = loss + F.mse_loss(predictor(noisy.detach()), decoded.detach().flatten(1))
+        return loss
     if isinstance(model, VariationalAutoencoder):
         mean, log_var = model.encoder.distribution(inputs)
         epsilon = torch.randn(mean.shape, generator=generator, device=generator.device)

@@ -42,7 +42,7 @@ class TrainingPlan:
 
 def plan_new_run(
     family: str = "dense",
-    latent_dim: int = 2,
+    latent_dim: int | None = None,
     *,
     dataset: str = "mnist",
     image_size: int | None = None,

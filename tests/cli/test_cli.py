@@ -327,6 +327,65 @@ def test_compress_decompress_through_files(quantized_run, tmp_path, capsys, monk
     assert len(list((folder / "entropy").glob("*.json"))) == 2
 
 
+@pytest.fixture(scope="module")
+def codec_run(tmp_path_factory, trained_run):  # trained_run: skips without MNIST
+    """A small run of the codec family and 300 test digits as a .npy file."""
+    from aekit.data.idx import load_dataset
+
+    root = tmp_path_factory.mktemp("codec")
+    argv = ["train", "--model", "codec", "--latent-dim", "8", "--hidden", "8", "--epochs", "1"]
+    assert main([*argv, "--limit", "2000", "--out", str(root / "c")]) == 0
+    np.save(root / "digits.npy", load_dataset("test").images[:300, 0])
+    return root / "c", root / "digits.npy"
+
+
+def test_codec_qualities_grow_in_size_and_psnr_up_to_lossless(codec_run, tmp_path, capsys):
+    folder, digits = codec_run
+    sizes, qualities = [], []
+    for quality in (1, 3, 6, 12):
+        output = tmp_path / f"q{quality}.aez"
+        code, out, _ = run_cli(capsys, "compress", folder, digits, "--quality", str(quality), "-o", output)
+        assert code == 0, out
+        sizes.append(output.stat().st_size)
+        qualities.append(float(out.split(" per image, ")[1].split(" dB")[0]))
+    assert sizes == sorted(sizes) and qualities == sorted(qualities) and qualities[-1] == float("inf")
+    assert (
+        run_cli(capsys, "decompress", tmp_path / "q12.aez", "--run", folder, "-o", tmp_path / "q.npy")[0] == 0
+    )
+    original = np.rint(np.load(digits) * 255)
+    np.testing.assert_array_equal(np.rint(np.load(tmp_path / "q.npy") * 255), original)  # lossless
+    code, _, err = run_cli(capsys, "compress", folder, digits, "--quality", "13", "-o", tmp_path / "x.aez")
+    assert_clean_failure(code, err, "--quality 13", "1 to 12")
+
+
+def test_quality_needs_a_codec_run(quantized_run, tmp_path, capsys):
+    _, folder = quantized_run
+    code, _, err = run_cli(
+        capsys, "compress", folder, "mnist:test", "--quality", "3", "-o", tmp_path / "x.aez"
+    )
+    assert_clean_failure(code, err, "--quality 3", "codec family")
+    assert not (tmp_path / "x.aez").exists()
+
+
+def test_rd_measures_every_quality_and_the_classic_codecs_both_ways(codec_run, capsys):
+    import json
+
+    folder, digits = codec_run
+    code, out, _ = run_cli(capsys, "rd", folder, "--input", str(digits), "--per-image", "40")
+    assert code == 0
+    rows = json.loads((folder / "rd.json").read_text())
+    assert (folder / "rd.csv").is_file() and (folder / "rd.png").stat().st_size > 10_000
+    settings = {(r["codec"], r["layout"]) for r in rows}
+    for codec in ("PNG", "JPEG", "WebP", "AVIF"):
+        assert {(codec, "one mosaic"), (codec, "file per image")} <= settings
+    ours = [r for r in rows if r["codec"] == "aekit codec-8"]
+    assert [r["setting"] for r in ours] == [f"quality {q}" for q in range(1, 13)]
+    assert all(abs(r["predicted_bytes_per_image"] - r["bytes_per_image"]) < 1 for r in ours)
+    assert any(r["codec"].startswith("PCA") for r in rows) and "| AVIF | quality 30 | one mosaic |" in out
+    code, _, err = run_cli(capsys, "rd", folder, "--input", str(digits))
+    assert_clean_failure(code, err, "rd.csv", "--force")
+
+
 def test_compressing_with_a_run_not_trained_for_it_warns(trained_run, tmp_path, capsys):
     code, out, err = run_cli(capsys, "compress", trained_run, "mnist:test", "-o", tmp_path / "t.aez")
     assert code == 0 and "dB PSNR" in out

@@ -50,7 +50,64 @@ def test_header_records_shape_count_and_step(codec):
     header, payload = unpack(data)
     assert (header.shape, header.latent_dim, header.count) == ((1, 28, 28), 4, 50)
     assert header.step == pytest.approx(entropy_model.step)
-    assert len(payload) == header.payload_size == len(data) - HEADER.size - 4
+    assert len(payload.latent) == header.payload_size == len(data) - HEADER.size - 4
+    assert (header.version, header.escapes, header.residual_step) == (2, 0, 0)
+
+
+def test_codes_outside_the_tables_are_coded_exactly_not_clipped(codec):
+    """Tables counted on three images cannot hold the others' codes: those escape and come
+    back as the exact multiples of the step they were rounded to."""
+    run, _, images, _ = codec
+    narrow = fit_entropy_model(encode(run.model, images[:3]), 0.05)
+    codes = encode(run.model, images[100:150])
+    _, escapes = narrow.escaped_symbols(codes)
+    assert len(escapes) > 10
+    data = compress_images(run, narrow, images[100:150])
+    assert unpack(data)[0].escapes == len(escapes)
+    exact = (np.rint(codes.astype(np.float64) / 0.05) * 0.05).astype(np.float32)
+    np.testing.assert_array_equal(decompress_images(run, narrow, data), decode(run.model, exact))
+
+
+def test_the_bytes_do_not_depend_on_the_thread_count(codec):
+    import torch
+
+    run, entropy_model, images, data = codec
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        single = compress_images(run, entropy_model, images[:50])
+    finally:
+        torch.set_num_threads(threads)
+    assert single == data
+
+
+def test_a_codec_file_with_a_residual_does_not_depend_on_the_thread_count():
+    """The codec family in its fast precision (bfloat16 where the CPU has it), code and
+    residual layer: one thread and two give the same bytes, and they decode exactly."""
+    import torch
+
+    from aekit.codec.tables import CodecTables, fit_residual
+    from aekit.training.config import TrainConfig
+
+    images = np.random.default_rng(3).random((120, 1, 28, 28), dtype=np.float32)
+    run = Run(
+        model=build_model(ModelConfig("codec", latent_dim=8, hidden=4), seed=0),
+        training=TrainConfig(precision="auto"),
+    )
+    precision = run.training.precision
+    latent = fit_entropy_model(encode(run.model, images[:100], precision=precision), 0.01)
+    tables = CodecTables(latent, fit_residual(run.model, latent, images[:100], 8, precision))
+    threads = torch.get_num_threads()
+    files = []
+    try:
+        for count in (1, 2):
+            torch.set_num_threads(count)
+            files.append(compress_images(run, tables, images[100:]))
+    finally:
+        torch.set_num_threads(threads)
+    assert files[0] == files[1]
+    restored = decompress_images(run, tables, files[0])
+    assert np.abs(restored - images[100:]).max() <= 4.5 / 255 + 1e-6
 
 
 def damaged_files(data: bytes) -> dict[str, tuple[bytes, str]]:
@@ -131,17 +188,3 @@ def test_fuzz_never_crashes(codec, attack):
         assert "\n" not in str(error)
     else:
         assert images.shape[1:] == (1, 28, 28) and np.isfinite(images).all()
-
-
-def test_tables_of_other_weights_in_a_reused_run_folder_are_not_used(tmp_path, require_mnist):
-    from aekit.codec.aez import entropy_model_for, fingerprint
-
-    first, second = (Run(model=build_model(ModelConfig(latent_dim=4, hidden=16), seed=s)) for s in (0, 1))
-    fitted = entropy_model_for(first, tmp_path, 0.5)
-    assert entropy_model_for(first, tmp_path, 0.5) == fitted  # stored, then reused
-    refitted = entropy_model_for(second, tmp_path, 0.5)  # e.g. after 'aekit train --force' into the folder
-    assert refitted != fitted
-    names = sorted(p.stem for p in (tmp_path / "entropy").glob("*.json"))
-    assert names == sorted(
-        [fingerprint(first.model, fitted).hex(), fingerprint(second.model, refitted).hex()]
-    )

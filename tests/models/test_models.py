@@ -57,7 +57,8 @@ def test_same_seed_same_weights_and_global_rng_untouched():
 
 def test_unknown_family_is_a_clear_error():
     with pytest.raises(
-        AekitError, match="family='nope': unknown model family; choose one of conv, deep, dense, hybrid, vae"
+        AekitError,
+        match="family='nope': unknown model family; choose one of codec, conv, deep, dense, hybrid, vae",
     ):
         build_model(ModelConfig(family="nope"))
 
