@@ -35,9 +35,9 @@ RESIDUAL_FIT_IMAGES = 20_000
 # --quality: (step of the code, step of the residual layer in pixel levels; 0 = none) for runs
 # of the codec family. 1-3 code the code alone, coarser to finer; from 4 the residual layer
 # adds detail, 12 is lossless. Measured on MNIST's test set with the default codec run (bytes
-# per image, PSNR): 13.4 B 24.3 dB, 16.3 B 25.6 dB, 19.5 B 26.5 dB, then 28.3 B 29.4 dB,
-# 35.2 B 31.8 dB, 42.7 B 34.4 dB, 49.8 B 36.8 dB, 56.9 B 39.0 dB, 67.6 B 42.2 dB, 87.8 B 47.4 dB,
-# 111 B 52.1 dB, 177 B lossless. A coarser code under the residual (step 1.4 or 2) saved
+# per image, PSNR): 13.2 B 24.6 dB, 16.1 B 26.0 dB, 19.1 B 26.9 dB, then 27.3 B 29.5 dB,
+# 34.2 B 32.0 dB, 41.4 B 34.6 dB, 48.4 B 37.0 dB, 55.2 B 39.2 dB, 65.6 B 42.4 dB, 85.2 B 47.7 dB,
+# 108 B 52.4 dB, 166 B lossless. A coarser code under the residual (step 1.4 or 2) saved
 # under 3% of the bytes at the same PSNR; one step keeps the ladder simple.
 QUALITY_LEVELS = {
     1: (2.0, 0),
