@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 
 from aekit.codec.aez import HEADER, HEADER_V1, MAGIC, VERSION, parse_header, unpack
 from aekit.codec.entropy import EntropyModel
+from aekit.codec.residual import CONTEXTS
+from aekit.codec.tables import CodecTables
 from aekit.data.files import load_npy
 from aekit.errors import AekitError
 from aekit.models.config import ModelConfig
@@ -92,6 +94,36 @@ def test_entropy_table(data):
         assert isinstance(exc, ValueError), exc
         return
     assert model.probabilities().shape[0] == model.latent_dim
+
+
+TABLE = st.fixed_dictionaries({"step": JSON, "low": JSON, "counts": JSON})
+
+
+@FAST
+@given(
+    JSON
+    | st.fixed_dictionaries({"latent": JSON | TABLE, "residual": JSON})
+    | st.fixed_dictionaries(
+        {"latent": st.just({"step": 1.0, "low": [0], "counts": [[1, 2]]}), "residual": JSON}
+    )
+    | st.fixed_dictionaries(
+        {
+            "latent": st.just({"step": 1.0, "low": [0], "counts": [[1, 2]]}),
+            "residual": st.fixed_dictionaries({"step": st.integers(-2, 300), "counts": JSON}),
+        }
+    )
+)
+def test_codec_tables(data):
+    """A run folder's tables file, with a residual layer's tables or without: a consistent
+    model or ValueError, nothing else."""
+    try:
+        tables = CodecTables.from_json(json.dumps(data))
+    except (ValueError, TypeError) as exc:
+        assert isinstance(exc, ValueError), exc
+        return
+    assert tables.latent.latent_dim >= 1
+    if tables.residual is not None:
+        assert tables.residual.probabilities().shape[0] == CONTEXTS
 
 
 COMMON_FIELDS = (
