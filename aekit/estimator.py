@@ -33,9 +33,10 @@ class Autoencoder:
     """An image autoencoder: ``fit`` it on images, then ``encode`` them to codes and ``decode``
     codes back to images.
 
-    ``family`` is "dense" (the tutorial's 784-300-code network and settings), "deep", "conv"
-    or "vae"; every option left as None takes that family's recipe, exactly as ``aekit train
-    --model FAMILY`` does. The options have the names and meanings of the command line's flags.
+    ``family`` is "dense" (the tutorial's 784-300-code network and settings), "deep", "conv",
+    "vae", "hybrid" (photos) or "codec" (compression, 64 numbers); every option left as None
+    takes that family's recipe, exactly as ``aekit train --model FAMILY`` does. The options
+    have the names and meanings of the command line's flags.
 
     Images may be NumPy arrays or torch tensors shaped (N, D), (N, H, W) or (N, C, H, W),
     uint8 (0..255) or floats in [0, 1], or one such image; results come back in the layout,

@@ -50,6 +50,10 @@ class EntropyModel:
     def latent_dim(self) -> int:
         return len(self.low)
 
+    def _range(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each dimension's smallest symbol and its count of symbols."""
+        return np.asarray(self.low), np.asarray([len(row) for row in self.counts])
+
     def probabilities(self, escape: bool = False) -> np.ndarray:
         """(D, K) float64, each row summing to 1 over its dimension's symbols, zero-padded to K.
 
@@ -69,8 +73,7 @@ class EntropyModel:
         range gets the escape index (the range's width), and the exact multiples of the step
         of those codes (int64), dimension by dimension, as the coder meets them."""
         rounded = self.rounded(codes)
-        low = np.asarray(self.low)
-        widths = np.asarray([len(row) for row in self.counts])
+        low, widths = self._range()
         outside = (rounded < low) | (rounded >= low + widths)
         symbols = np.where(outside, widths, rounded - low).astype(np.int32)
         return symbols, rounded.T[outside.T]
@@ -83,8 +86,7 @@ class EntropyModel:
     def unescaped(self, symbols: np.ndarray, escapes: np.ndarray) -> np.ndarray:
         """Inverse of :meth:`escaped_symbols`: whole multiples of the step (N, D) int64.
         Raises ValueError unless ``escapes`` holds exactly one value per escape index."""
-        low = np.asarray(self.low)
-        widths = np.asarray([len(row) for row in self.counts])
+        low, widths = self._range()
         outside = symbols == widths
         if int(outside.sum()) != len(escapes):
             raise ValueError(f"{int(outside.sum())} codes are escaped but {len(escapes)} values follow")
@@ -97,20 +99,19 @@ class EntropyModel:
 
     def clipped(self, rounded: np.ndarray) -> np.ndarray:
         """Whole multiples of the step (N, D) clipped to each dimension's range."""
-        low = np.asarray(self.low)
-        return np.clip(rounded, low, low + np.asarray([len(row) for row in self.counts]) - 1)
+        low, widths = self._range()
+        return np.clip(rounded, low, low + widths - 1)
 
     def largest_magnitude(self) -> int:
         """The largest |multiple of the step| within any dimension's range."""
-        return max(
-            max(abs(low), abs(low + len(row) - 1)) for low, row in zip(self.low, self.counts, strict=True)
-        )
+        low, widths = self._range()
+        return int(np.maximum(np.abs(low), np.abs(low + widths - 1)).max())
 
     def symbols(self, codes: np.ndarray) -> np.ndarray:
-        """Codes (N, D) -> table indices (N, D) int32: rounded to the step, clipped to each range."""
-        high = np.asarray(self.low) + np.asarray([len(row) for row in self.counts]) - 1
-        rounded = np.rint(np.asarray(codes, dtype=np.float64) / self.step)
-        return (np.clip(rounded, self.low, high) - np.asarray(self.low)).astype(np.int32)
+        """Codes (N, D) -> table indices (N, D) int32: rounded to the step, clipped to each range
+        (how version 1 files coded them; version 2 escapes instead, see :meth:`escaped_symbols`)."""
+        low = np.asarray(self.low)
+        return (self.clipped(np.rint(np.asarray(codes, dtype=np.float64) / self.step)) - low).astype(np.int32)
 
     def codes(self, symbols: np.ndarray) -> np.ndarray:
         """Table indices (N, D) -> the quantised codes (N, D) float32 they stand for."""
