@@ -29,6 +29,7 @@ def add_parser(commands) -> argparse.ArgumentParser:
     choice.add_argument(
         "--quality",
         type=int,
+        metavar="Q",
         help="codec runs: 1 (smallest files) to 12 (lossless); default 6, about 34 dB on MNIST "
         "(see 'aekit rd RUN' for the bytes and PSNR of each)",
     )
