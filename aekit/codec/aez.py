@@ -30,7 +30,7 @@ from aekit.codec.tables import (
     fingerprint,
     predicted_levels,
     quality_level,
-    quantised_codes,
+    residual_inputs,
     tables_for,
 )
 from aekit.data.arrays import as_uint8
@@ -203,27 +203,32 @@ def code_images(
     precision = coding_precision(run)
     codes = encode(run.model, images, precision=precision, progress=progress)
     symbols, escapes = latent.escaped_symbols(codes)
-    bits = latent.bits(symbols, escape=True) + 8 * ESCAPE.size * len(escapes)
+    bits = code_bits(latent, symbols, escapes)
     residual = b""
     if tables.residual is not None:
         rounded = latent.unescaped(symbols, escapes)
-        predicted = as_uint8(decode(run.model, quantised_codes(latent, rounded), precision=precision))
-        errors = residual_layer.quantise(as_uint8(images), predicted, tables.residual.step)
-        context = residual_layer.contexts(predicted_levels(run.model, latent, rounded))
+        step = tables.residual.step
+        errors, context = residual_inputs(run.model, latent, images, rounded, step, precision)
         residual = residual_layer.encode_residual(tables.residual, errors, context)
         bits += tables.residual.bits(errors, context)
+    payload = Payload(encode_symbols(latent, symbols, escape=True), escapes, residual)
     header = Header(
         fingerprint=fingerprint(run.model, tables),
         shape=tuple(run.model.config.input_shape),
         latent_dim=run.model.config.latent_dim,
         count=len(images),
         step=latent.step,
-        payload_size=0,  # pack() measures the sections
+        payload_size=len(payload.latent),
         residual_step=tables.residual_step,
+        escapes=len(escapes),
+        residual_size=len(payload.residual),
     )
-    data = pack(header, Payload(encode_symbols(latent, symbols, escape=True), escapes, residual))
-    framing = HEADER.size + CHECKSUM.size
-    return Coded(data, bits / 8 + framing)
+    return Coded(pack(header, payload), bits / 8 + HEADER.size + CHECKSUM.size)
+
+
+def code_bits(latent: EntropyModel, symbols: np.ndarray, escapes: np.ndarray) -> float:
+    """What the code's section and its escaped numbers cost, as the tables predict it."""
+    return latent.bits(symbols, escape=True) + 8 * ESCAPE.size * len(escapes)
 
 
 def compress_images(
@@ -257,7 +262,7 @@ def _decode_payload(run: Run, tables: CodecTables, header: Header, payload: Payl
         rounded = latent.unescaped(symbols, payload.escapes) if escape else symbols + np.asarray(latent.low)
     except ValueError as exc:
         raise AekitError(f"{name}: {exc}; the file is damaged") from None
-    codes = quantised_codes(latent, rounded)
+    codes = latent.dequantised(rounded)
     if tables.residual is None:
         return decode(run.model, codes, precision=coding_precision(run))
     # The residual's contexts and symbols need only the code, not the decoder's picture: the

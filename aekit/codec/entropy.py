@@ -115,7 +115,12 @@ class EntropyModel:
 
     def codes(self, symbols: np.ndarray) -> np.ndarray:
         """Table indices (N, D) -> the quantised codes (N, D) float32 they stand for."""
-        return ((symbols + np.asarray(self.low)) * self.step).astype(np.float32)
+        return self.dequantised(symbols + np.asarray(self.low))
+
+    def dequantised(self, rounded: np.ndarray) -> np.ndarray:
+        """Whole multiples of the step (N, D) -> the float32 codes the decoder is given (one
+        computation for compressing and decompressing)."""
+        return (np.asarray(rounded).astype(np.float64) * self.step).astype(np.float32)
 
     def bits(self, symbols: np.ndarray, escape: bool = False) -> float:
         """The information content of ``symbols`` under this model: what an ideal coder spends."""

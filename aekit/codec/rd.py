@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image
 
 from aekit.baselines import pca_fit
-from aekit.codec.aez import CHECKSUM, HEADER, code_images, decompress_images
+from aekit.codec.aez import CHECKSUM, ESCAPE, HEADER, code_bits, code_images, decompress_images
 from aekit.codec.entropy import decode_symbols, encode_symbols, fit_entropy_model
 from aekit.codec.tables import QUALITY_LEVELS, tables_for
 from aekit.data.arrays import as_uint8
@@ -124,8 +124,8 @@ def pca_rows(train: np.ndarray, images: np.ndarray) -> list[dict]:
         rounded = model.unescaped(decode_symbols(model, payload, len(images), escape=True), escapes)
         restored = np.clip((rounded * step) @ directions + mean, 0, 1).reshape(images.shape)
         finished = time.perf_counter()
-        predicted = model.bits(symbols, escape=True) / 8 + 8 * len(escapes) + framing
-        size = len(payload) + 8 * len(escapes) + framing
+        predicted = code_bits(model, symbols, escapes) / 8 + framing
+        size = len(payload) + ESCAPE.size * len(escapes) + framing
         rows.append(
             _row(
                 f"PCA-{components}",

@@ -127,10 +127,20 @@ def predicted_levels(model: Autoencoder, latent: EntropyModel, rounded: np.ndarr
     return to_pixel_levels(outputs).reshape(len(rounded), *model.config.input_shape)
 
 
-def quantised_codes(latent: EntropyModel, rounded: np.ndarray) -> np.ndarray:
-    """Whole multiples of the step -> the float32 codes the decoder is given (the same
-    computation when compressing and decompressing)."""
-    return (rounded.astype(np.float64) * latent.step).astype(np.float32)
+def residual_inputs(
+    model: Autoencoder,
+    latent: EntropyModel,
+    images: np.ndarray,
+    rounded: np.ndarray,
+    residual_step: int,
+    precision: str = "float32",
+) -> tuple[np.ndarray, np.ndarray]:
+    """What the residual layer codes for ``images`` whose codes are ``rounded`` (whole
+    multiples of the step): the rounded pixel errors against the decoder's picture (computed
+    in ``precision``) and every pixel's context, each (N, C, H, W)."""
+    decoded = decode(model, latent.dequantised(rounded), precision=precision)
+    errors = residual_layer.quantise(as_uint8(images), as_uint8(decoded), residual_step)
+    return errors, residual_layer.contexts(predicted_levels(model, latent, rounded))
 
 
 def fit_residual(
@@ -143,9 +153,7 @@ def fit_residual(
     """The residual layer's tables at ``residual_step``, counted on ``images`` (N, C, H, W)
     coded with the codec-family ``model`` (in ``precision``) and the code tables ``latent``."""
     rounded = latent.rounded(encode(model, images, precision=precision))
-    decoded = decode(model, quantised_codes(latent, rounded), precision=precision)
-    context = residual_layer.contexts(predicted_levels(model, latent, rounded))
-    errors = residual_layer.quantise(as_uint8(images), as_uint8(decoded), residual_step)
+    errors, context = residual_inputs(model, latent, images, rounded, residual_step, precision)
     return residual_layer.fit_residual_model(errors, context, residual_step)
 
 
