@@ -30,13 +30,17 @@ JSON = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
     max_leaves=20,
 )
-FIELD_VALUES = JSON | st.sampled_from(["dense", "conv", "cosine", "bfloat16", [1, 28, 28], [3, 4096, 4096]])
+FIELD_VALUES = JSON | st.sampled_from(
+    ["dense", "conv", "cosine", "bfloat16", "resize", "transposed", [1, 28, 28], [3, 4096, 4096]]
+)
 FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @FAST
 @given(
-    st.dictionaries(st.sampled_from(["family", "input_shape", "latent_dim", "hidden", "other"]), FIELD_VALUES)
+    st.dictionaries(
+        st.sampled_from(["family", "input_shape", "latent_dim", "hidden", "upsample", "other"]), FIELD_VALUES
+    )
 )
 def test_model_config(data):
     try:

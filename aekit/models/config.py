@@ -13,6 +13,9 @@ MAX_SIDE = 4096
 MAX_CHANNELS = 4
 # The tutorial's code size, for every family whose recipe names none.
 DEFAULT_LATENT_DIM = 2
+# How conv decoders double their feature maps (aekit.models.conv.conv_decoder); the first is
+# the default, and what every run saved before this setting existed was built with.
+UPSAMPLING = ("transposed", "resize")
 
 
 @dataclass
@@ -23,13 +26,16 @@ class ModelConfig:
     ``deep``, the first conv channels for ``conv``, ``vae``, ``hybrid`` and ``codec``); left as
     None it takes the family's recipe, as does ``latent_dim`` (2 unless the recipe says
     otherwise), so ``ModelConfig(family="conv", latent_dim=32)`` is the model that
-    ``aekit train --model conv --latent-dim 32`` builds. Saved as JSON beside the weights.
+    ``aekit train --model conv --latent-dim 32`` builds. ``upsample`` is how a conv decoder
+    enlarges its feature maps (one of ``UPSAMPLING``; the recipe's, else ``"transposed"``;
+    ignored by the dense families). Saved as JSON beside the weights.
     """
 
     family: str = "dense"
     input_shape: tuple[int, int, int] = (1, 28, 28)
     latent_dim: int | None = None
     hidden: int | None = None
+    upsample: str | None = None
 
     def __post_init__(self) -> None:
         recipe = family_recipe(self.family) if isinstance(self.family, str) else None
@@ -41,6 +47,10 @@ class ModelConfig:
             self.latent_dim = recipe.get("latent_dim", DEFAULT_LATENT_DIM)
         self.latent_dim = check_whole("latent_dim", self.latent_dim, 1, MAX_WIDTH)
         self.hidden = check_whole("hidden", self.hidden, 1, MAX_WIDTH)
+        if self.upsample is None:
+            self.upsample = recipe.get("upsample", UPSAMPLING[0])
+        if self.upsample not in UPSAMPLING:
+            raise ParameterError("upsample", self.upsample, f"must be one of {', '.join(UPSAMPLING)}")
         self.input_shape = _shape(self.input_shape)
 
     def to_dict(self) -> dict:
@@ -51,10 +61,11 @@ class ModelConfig:
         """The config that :meth:`to_dict` wrote; every field is checked as if passed by hand."""
         if not isinstance(data, dict):
             raise ParameterError("model", data, "must be a JSON object")
-        unknown = set(data) - {"family", "input_shape", "latent_dim", "hidden"}
+        unknown = set(data) - {"family", "input_shape", "latent_dim", "hidden", "upsample"}
         if unknown:
             raise ParameterError("model", sorted(unknown), "unknown settings")
-        return cls(**data)
+        # A config saved before the setting existed describes transposed convolutions.
+        return cls(**{"upsample": UPSAMPLING[0], **data})
 
 
 def _shape(value: object) -> tuple[int, int, int]:

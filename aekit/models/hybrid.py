@@ -51,7 +51,8 @@ class _Decoder(nn.Module):
         pixels = math.prod(config.input_shape)
         self.register_buffer("mean", torch.zeros(pixels))
         self.unproject = nn.Linear(config.latent_dim, pixels, bias=False)
-        # The conv family's decoder without its final sigmoid: a correction can be negative.
+        # The conv family's decoder (resizing, by the recipe) without its final sigmoid: a
+        # correction can be negative.
         self.correction = nn.Sequential(*list(conv_decoder(config))[:-1])
         _zero(self.correction[-1])
 

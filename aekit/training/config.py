@@ -53,8 +53,8 @@ class TrainConfig:
         A recipe given in optimizer steps becomes the epochs that take about that many steps
         over ``n_train`` training images at the batch size chosen."""
         recipe = family_recipe(family)
-        recipe.pop("hidden")
-        recipe.pop("latent_dim", None)
+        for model_setting in ("hidden", "latent_dim", "upsample"):
+            recipe.pop(model_setting, None)
         steps = recipe.pop("steps", None)
         unknown = set(options) - {f.name for f in dataclasses.fields(cls)}
         if unknown:

@@ -74,6 +74,24 @@ def test_convolutional_families_take_any_size_and_channel_count(family, shape):
     assert output.min() >= 0 and output.max() <= 1  # sigmoid, or hybrid's clip: the pixel range
 
 
+@pytest.mark.parametrize("shape", [(3, 32, 32), (3, 33, 17)])
+def test_a_resizing_decoder_has_no_transposed_convolution_and_keeps_the_size(shape):
+    config = ModelConfig(family="conv", input_shape=shape, latent_dim=5, hidden=4, upsample="resize")
+    model = build_model(config)
+    assert not any(isinstance(layer, torch.nn.ConvTranspose2d) for layer in model.decoder.modules())
+    assert model.decode(torch.zeros(2, 5)).shape == (2, *shape)
+
+
+def test_upsampling_is_the_recipes_and_old_configs_keep_transposed_convolutions():
+    assert ModelConfig(family="conv").upsample == "transposed"
+    assert ModelConfig(family="hybrid").upsample == "resize"
+    saved_before_the_setting = {"family": "hybrid", "input_shape": [3, 32, 32], "latent_dim": 8, "hidden": 4}
+    old = build_model(ModelConfig.from_dict(saved_before_the_setting))
+    assert any(isinstance(layer, torch.nn.ConvTranspose2d) for layer in old.decoder.modules())
+    with pytest.raises(AekitError, match="upsample='bilinear': must be one of transposed, resize"):
+        ModelConfig(family="conv", upsample="bilinear")
+
+
 def test_every_family_but_dense_has_its_own_recipe():
     from aekit.models import family_recipe
 
