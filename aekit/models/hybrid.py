@@ -44,7 +44,9 @@ class _Encoder(nn.Module):
         return self.project(images.flatten(1) - self.mean) + self.correction(images)
 
 
-class _Decoder(nn.Module):
+class HybridDecoder(nn.Module):
+    """codes -> mean + unproject(codes) + correction(codes), clipped to [0, 1] in evaluation."""
+
     def __init__(self, config: ModelConfig):
         super().__init__()
         self.shape = tuple(config.input_shape)
@@ -75,7 +77,7 @@ class HybridAutoencoder(Autoencoder):
     encoder and decoder, from ``hidden`` channels); for photos and other natural images."""
 
     def __init__(self, config: ModelConfig):
-        super().__init__(config, _Encoder(config), _Decoder(config))
+        super().__init__(config, _Encoder(config), HybridDecoder(config))
 
     def prepare(self, images: np.ndarray | torch.Tensor, seed: int = 0) -> None:
         """Start from PCA of ``images`` (N, C, H, W): the mean image and the main directions."""

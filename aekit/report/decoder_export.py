@@ -7,13 +7,28 @@ import numpy as np
 from torch import nn
 
 from aekit.errors import AekitError
+from aekit.models.hybrid import HybridDecoder
 
 
 def export_decoder(decoder: nn.Module) -> tuple[list[dict], np.ndarray]:
     """(operations, weights): each operation names its kind, sizes and offsets into ``weights``.
 
-    Only a plain chain of layers (an ``nn.Sequential``) can be described this way; any other
-    decoder (``hybrid``'s adds two branches) is an :class:`AekitError`."""
+    A plain chain of layers (an ``nn.Sequential``) becomes one operation per layer; ``hybrid``'s
+    decoder becomes its correction's chain, then "add a linear map of the code" (PCA's part)
+    and "clip to [0, 1]". Any other decoder, or a layer the page does not know, is an
+    :class:`AekitError`."""
+    if isinstance(decoder, HybridDecoder):
+        operations, weights = export_decoder(decoder.correction)
+        unproject = decoder.unproject
+        pca = {
+            "op": "codelinear",
+            "in": unproject.in_features,
+            "out": unproject.out_features,
+            "w": weights.size,
+            "b": weights.size + unproject.weight.numel(),
+        }
+        weights = np.concatenate([weights, _floats(unproject.weight), _floats(decoder.mean)])
+        return [*operations, pca, {"op": "clip"}], weights
     if not isinstance(decoder, nn.Sequential):
         raise AekitError(f"the in-page decoder runs a plain chain of layers, not a {type(decoder).__name__}")
     operations: list[dict] = []
@@ -22,7 +37,7 @@ def export_decoder(decoder: nn.Module) -> tuple[list[dict], np.ndarray]:
 
     def add(tensor) -> int:
         nonlocal offset
-        array = tensor.detach().cpu().numpy().astype(np.float32).ravel()
+        array = _floats(tensor)
         chunks.append(array)
         start, offset = offset, offset + array.size
         return start
@@ -63,6 +78,8 @@ def export_decoder(decoder: nn.Module) -> tuple[list[dict], np.ndarray]:
                     "b": add(layer.bias),
                 }
             )
+        elif isinstance(layer, nn.Upsample) and layer.mode == "nearest" and layer.size is not None:
+            operations.append({"op": "nearest", "size": list(layer.size)})
         elif isinstance(layer, nn.Unflatten):
             operations.append({"op": "reshape", "shape": list(layer.unflattened_size)})
         elif isinstance(layer, nn.LeakyReLU):
@@ -73,3 +90,7 @@ def export_decoder(decoder: nn.Module) -> tuple[list[dict], np.ndarray]:
             raise AekitError(f"the report's in-page decoder cannot run a {type(layer).__name__} layer yet")
     weights = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
     return operations, weights
+
+
+def _floats(tensor) -> np.ndarray:
+    return tensor.detach().cpu().numpy().astype(np.float32).ravel()

@@ -88,7 +88,17 @@
     }
     return y;
   }
+  function nearest(op, x, shape) {  // PyTorch's nearest resizing: source index floor(i * in / out)
+    const [c, h, w] = shape, [oh, ow] = op.size;
+    const y = new Float32Array(c * oh * ow);
+    for (let ch = 0; ch < c; ch++) for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) {
+      const iy = Math.floor((oy * h) / oh), ix = Math.floor((ox * w) / ow);
+      y[(ch * oh + oy) * ow + ox] = x[(ch * h + iy) * w + ix];
+    }
+    return [y, [c, oh, ow]];
+  }
   function decode(code) {
+    const input = Float32Array.from(code);
     let x = Float32Array.from(code), shape = [x.length];
     for (const op of DATA.ops) {
       switch (op.op) {
@@ -96,6 +106,9 @@
         case "conv": [x, shape] = conv(op, x, shape); break;
         case "convT": [x, shape] = convTranspose(op, x, shape); break;
         case "groupnorm": x = groupNorm(op, x, shape); break;
+        case "nearest": [x, shape] = nearest(op, x, shape); break;
+        case "codelinear": { const y = linear(op, input); x = x.map((v, i) => v + y[i]); break; }
+        case "clip": x = x.map((v) => Math.min(Math.max(v, 0), 1)); break;
         case "reshape": shape = op.shape; break;
         case "flatten": shape = [x.length]; break;
         case "leaky": x = x.map((v) => (v > 0 ? v : v * op.slope)); break;

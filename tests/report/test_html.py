@@ -7,8 +7,10 @@ import shutil
 
 import numpy as np
 import pytest
+import torch
 
 from aekit.cli.main import main
+from aekit.errors import AekitError
 from aekit.inference import decode
 from aekit.models import ModelConfig, build_model
 from aekit.report.html import write_report
@@ -102,13 +104,17 @@ def test_explorer_decodes_under_the_pointer_and_shows_clicked_images(browser, tr
     assert all(url.startswith(("file://", "data:")) for url in requests), requests
 
 
-@pytest.mark.parametrize("family", ["dense", "deep", "conv", "vae"])
+@pytest.mark.parametrize("family", ["dense", "deep", "conv", "vae", "hybrid", "conv-resize"])
 def test_in_page_decoder_matches_pytorch(browser, tmp_path, family, mnist_available):
     if not mnist_available:
         pytest.skip("needs AEKIT_DATA_DIR pointing at MNIST")
-    model = build_model(
-        ModelConfig(family=family, latent_dim=3, hidden=8 if family != "deep" else 32), seed=1
-    )
+    family, _, upsample = family.partition("-")
+    hidden = 32 if family == "deep" else 8
+    model = build_model(ModelConfig(family, latent_dim=3, hidden=hidden, upsample=upsample or None), seed=1)
+    if family == "hybrid":  # as prepare() would leave it: a mean image and directions, nonzero corrections
+        model.prepare(np.random.default_rng(0).random((64, 1, 28, 28), dtype=np.float32))
+        with torch.no_grad():
+            model.decoder.correction[-1].weight.normal_(0, 0.1)
     save_run(Run(model=model), tmp_path)
     page, problems, _ = open_page(browser, write_report(tmp_path))
     codes = np.random.default_rng(0).standard_normal((3, 3)).astype(np.float32)
@@ -118,12 +124,17 @@ def test_in_page_decoder_matches_pytorch(browser, tmp_path, family, mnist_availa
     assert problems == []
 
 
-def test_a_model_the_page_cannot_run_still_gets_its_report(tmp_path, mnist_available):
+def test_a_model_the_page_cannot_run_still_gets_its_report(tmp_path, mnist_available, monkeypatch):
     if not mnist_available:
         pytest.skip("needs AEKIT_DATA_DIR pointing at MNIST")
     run = tmp_path / "hybrid"
     argv = ["train", "--model", "hybrid", "--hidden", "4", "--epochs", "1", "--limit", "256"]
-    assert main([*argv, "--out", str(run), "--report"]) == 0
-    text = (run / "report.html").read_text()
-    assert "<h2>Latent explorer</h2><p>Not available for this model: the in-page decoder runs" in text
+    assert main([*argv, "--out", str(run)]) == 0
+
+    def unknown_layer(decoder):
+        raise AekitError("the report's in-page decoder cannot run a Tanh layer yet")
+
+    monkeypatch.setattr("aekit.report.html.export_decoder", unknown_layer)
+    text = write_report(run).read_text()
+    assert "<h2>Latent explorer</h2><p>Not available for this model: the report&#x27;s in-page" in text
     assert "PCA, same code size" in text
