@@ -56,6 +56,7 @@ class Autoencoder:
         latent_dim: int | None = None,
         *,
         hidden: int | None = None,
+        upsample: str | None = None,
         epochs: int | None = None,
         batch_size: int | None = None,
         lr: float | None = None,
@@ -73,6 +74,7 @@ class Autoencoder:
         self.family = family
         self.latent_dim = latent_dim
         self.hidden = hidden
+        self.upsample = upsample
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -145,7 +147,7 @@ class Autoencoder:
             if isinstance(validation_data, tuple) and len(validation_data) == 2:
                 validation_data = validation_data[0]
             val = to_batch(validation_data, shape, "validation_data", prefer=layout.kind)[0]
-        model_config = ModelConfig(self.family, shape, self.latent_dim, self.hidden)
+        model_config = ModelConfig(self.family, shape, self.latent_dim, self.hidden, self.upsample)
         training = self._training_config(len(images), epochs=epochs, batch_size=batch_size)
         check_memory(model_config, training.batch_size)
         model = build_model(model_config, seed=training.seed)
@@ -164,7 +166,7 @@ class Autoencoder:
 
     def _training_config(self, n_train: int = DEFAULT_TRAIN_SIZE, **overrides) -> TrainConfig:
         options = {name: getattr(self, name) for name in self._param_names()}
-        for name in ("family", "latent_dim", "hidden", "verbose"):
+        for name in ("family", "latent_dim", "hidden", "upsample", "verbose"):
             options.pop(name)
         options.update({k: v for k, v in overrides.items() if v is not None})
         options["device"] = resolve_device(options["device"])
@@ -213,7 +215,8 @@ class Autoencoder:
         before ``fit``, those of the model that ``fit`` would build for 28x28 gray images."""
         model = getattr(self, "model_", None)
         if model is None:
-            model = build_model(ModelConfig(self.family, (1, 28, 28), self.latent_dim, self.hidden))
+            config = ModelConfig(self.family, (1, 28, 28), self.latent_dim, self.hidden, self.upsample)
+            model = build_model(config)
         print(summarize(model))
 
     # --- saving ------------------------------------------------------------------------------
@@ -247,6 +250,7 @@ class Autoencoder:
             config.family,
             config.latent_dim,
             hidden=config.hidden,
+            upsample=config.upsample,
             **{k: v for k, v in asdict(training).items() if k in cls._param_names() and k != "device"},
         )
         estimator.model_ = run.model.eval()

@@ -85,6 +85,8 @@ def test_validation_is_optional_and_bad_input_names_the_parameter(toy_images):
         small().fit(nan)
     with pytest.raises(ParameterError, match="epochs=0: must be at least 1"):
         small().fit(toy_images, epochs=0)
+    with pytest.raises(ParameterError, match="upsample='bilinear': must be one of transposed, resize"):
+        small("conv", upsample="bilinear").fit(toy_images)
     with pytest.raises(ParameterError, match="validation_data"):
         small().fit(toy_images, validation_data=np.zeros((3, 5, 5), np.float32))
     with pytest.raises(ParameterError, match=r"codes='array of shape \(3, 5\)'"):
@@ -93,8 +95,10 @@ def test_validation_is_optional_and_bad_input_names_the_parameter(toy_images):
         small().encode(toy_images)
 
 
-@pytest.mark.parametrize("family", ["dense", "deep", "conv", "vae"])
-def test_python_and_command_line_build_the_same_model(family, tmp_path, capsys, require_mnist):
+@pytest.mark.parametrize(
+    "family, upsample", [("dense", None), ("deep", None), ("conv", None), ("vae", None), ("conv", "resize")]
+)
+def test_python_and_command_line_build_the_same_model(family, upsample, tmp_path, capsys, require_mnist):
     folder = tmp_path / family
     argv = [
         "train",
@@ -108,12 +112,14 @@ def test_python_and_command_line_build_the_same_model(family, tmp_path, capsys, 
         "64",
         "--out",
         str(folder),
+        *(["--upsample", upsample] if upsample else []),
     ]
     assert main(argv) == 0
     capsys.readouterr()
     saved = json.loads((folder / "config.json").read_text())
+    assert saved["model"]["upsample"] == (upsample or "transposed")
     (x_train, _), _ = aekit.load_mnist()
-    ae = aekit.Autoencoder(family, latent_dim=3, epochs=1, verbose=0).fit(x_train[:64])
+    ae = aekit.Autoencoder(family, latent_dim=3, upsample=upsample, epochs=1, verbose=0).fit(x_train[:64])
     assert ae.config_.to_dict() == saved["model"]
     assert ae.training_config_.to_dict() == saved["training"]
     assert parameter_count(ae.model_) == parameter_count(aekit.load(folder).model_)

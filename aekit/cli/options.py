@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from aekit.models.config import UPSAMPLING
 from aekit.models.recipes import model_families
 from aekit.training.config import AUTO, PRECISIONS, SCHEDULES, TrainConfig
 
@@ -53,6 +54,7 @@ def check_picture_output(path: Path, force: bool) -> None:
 
 TRAINING_OPTIONS = (
     "hidden",
+    "upsample",
     "epochs",
     "batch_size",
     "lr",
@@ -77,6 +79,13 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
         type=int,
         help="width: the dense layer (dense: 300), the first layer (deep: 1000), "
         "the first conv channels (conv, vae, hybrid: 32)",
+    )
+    add(
+        "--upsample",
+        choices=UPSAMPLING,
+        help="how conv decoders enlarge their feature maps: transposed (stride-2 transposed "
+        "convolutions) or resize (nearest resizing, then a convolution: no checkerboard, 4x those "
+        "layers' multiplications) (default: resize for hybrid, transposed for the others)",
     )
     add(
         "--epochs",

@@ -136,6 +136,7 @@ def make_configs(
     latent_dim: int | None = None,
     *,
     hidden: int | None = None,
+    upsample: str | None = None,
     input_shape: tuple[int, int, int] = (1, 28, 28),
     n_train: int = DEFAULT_TRAIN_SIZE,
     **options,
@@ -143,5 +144,7 @@ def make_configs(
     """Model and training configs for ``family``: the tutorial's defaults, then the family's
     recipe (a step-based one fitted to ``n_train`` images), then every option that is not None
     (the user's explicit choices)."""
-    model = ModelConfig(family=family, input_shape=tuple(input_shape), latent_dim=latent_dim, hidden=hidden)
+    model = ModelConfig(
+        family=family, input_shape=tuple(input_shape), latent_dim=latent_dim, hidden=hidden, upsample=upsample
+    )
     return model, TrainConfig.for_family(family, n_train=n_train, **options)

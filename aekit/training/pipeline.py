@@ -54,6 +54,7 @@ def plan_new_run(
     out: str | Path | None = None,
     force: bool = False,
     hidden: int | None = None,
+    upsample: str | None = None,
     make_folder: bool = True,
     **options,
 ) -> TrainingPlan:
@@ -63,13 +64,19 @@ def plan_new_run(
     ``options`` are :class:`TrainConfig` fields; unset ones come from the family's recipe.
     ``make_folder=False`` (the other processes of a torchrun job) leaves the folder to rank 0.
     """
-    model_config, train_config = make_configs(family, latent_dim, hidden=hidden, **options)
+    model_config, train_config = make_configs(family, latent_dim, hidden=hidden, upsample=upsample, **options)
     if limit is not None:
         check_whole("limit", limit)
     record, shape = training_data(dataset, image_size, channels, val_fraction, skip_bad, stream)
     # A recipe in optimizer steps needs the dataset's size to become epochs.
     model_config, train_config = make_configs(
-        family, latent_dim, hidden=hidden, input_shape=shape, n_train=training_size(record, limit), **options
+        family,
+        latent_dim,
+        hidden=hidden,
+        upsample=upsample,
+        input_shape=shape,
+        n_train=training_size(record, limit),
+        **options,
     )
     check_memory(model_config, train_config.batch_size)
     folder = None
