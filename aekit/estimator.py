@@ -19,6 +19,7 @@ from aekit.data.arrays import Layout, codes_to_batch, from_batch, on_device, sha
 from aekit.errors import NotFittedError, ParameterError
 from aekit.inference import decode, encode, reconstruct
 from aekit.models import ModelConfig, build_model
+from aekit.models.config import MODEL_SETTINGS
 from aekit.models.recipes import DEFAULT_TRAIN_SIZE
 from aekit.models.summary import summarize
 from aekit.runs import Run, load_run, prepare_run_dir, save_run
@@ -147,7 +148,7 @@ class Autoencoder:
             if isinstance(validation_data, tuple) and len(validation_data) == 2:
                 validation_data = validation_data[0]
             val = to_batch(validation_data, shape, "validation_data", prefer=layout.kind)[0]
-        model_config = ModelConfig(self.family, shape, self.latent_dim, self.hidden, self.upsample)
+        model_config = self._model_config(shape)
         training = self._training_config(len(images), epochs=epochs, batch_size=batch_size)
         check_memory(model_config, training.batch_size)
         model = build_model(model_config, seed=training.seed)
@@ -164,9 +165,12 @@ class Autoencoder:
         self.train_seconds_ = result.train_seconds
         return self
 
+    def _model_config(self, shape: tuple[int, int, int]) -> ModelConfig:
+        return ModelConfig(self.family, shape, self.latent_dim, self.hidden, self.upsample)
+
     def _training_config(self, n_train: int = DEFAULT_TRAIN_SIZE, **overrides) -> TrainConfig:
         options = {name: getattr(self, name) for name in self._param_names()}
-        for name in ("family", "latent_dim", "hidden", "upsample", "verbose"):
+        for name in (MODEL_SETTINGS & set(options)) | {"verbose"}:
             options.pop(name)
         options.update({k: v for k, v in overrides.items() if v is not None})
         options["device"] = resolve_device(options["device"])
@@ -215,8 +219,7 @@ class Autoencoder:
         before ``fit``, those of the model that ``fit`` would build for 28x28 gray images."""
         model = getattr(self, "model_", None)
         if model is None:
-            config = ModelConfig(self.family, (1, 28, 28), self.latent_dim, self.hidden, self.upsample)
-            model = build_model(config)
+            model = build_model(self._model_config((1, 28, 28)))
         print(summarize(model))
 
     # --- saving ------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 from aekit.errors import ParameterError, check_whole
 from aekit.models.recipes import family_recipe
@@ -61,11 +61,16 @@ class ModelConfig:
         """The config that :meth:`to_dict` wrote; every field is checked as if passed by hand."""
         if not isinstance(data, dict):
             raise ParameterError("model", data, "must be a JSON object")
-        unknown = set(data) - {"family", "input_shape", "latent_dim", "hidden", "upsample"}
+        unknown = set(data) - MODEL_SETTINGS
         if unknown:
             raise ParameterError("model", sorted(unknown), "unknown settings")
         # A config saved before the setting existed describes transposed convolutions.
         return cls(**{"upsample": UPSAMPLING[0], **data})
+
+
+# The settings that belong to the model, not to training: recipes and estimator parameters
+# that carry these names go to ModelConfig.
+MODEL_SETTINGS = frozenset(field.name for field in fields(ModelConfig))
 
 
 def _shape(value: object) -> tuple[int, int, int]:

@@ -7,7 +7,7 @@ import math
 from dataclasses import asdict, dataclass
 
 from aekit.errors import ParameterError, check_whole
-from aekit.models.config import ModelConfig
+from aekit.models.config import MODEL_SETTINGS, ModelConfig
 from aekit.models.recipes import DEFAULT_TRAIN_SIZE, family_recipe
 
 SCHEDULES = ("constant", "cosine")
@@ -53,7 +53,7 @@ class TrainConfig:
         A recipe given in optimizer steps becomes the epochs that take about that many steps
         over ``n_train`` training images at the batch size chosen."""
         recipe = family_recipe(family)
-        for model_setting in ("hidden", "latent_dim", "upsample"):
+        for model_setting in MODEL_SETTINGS:
             recipe.pop(model_setting, None)
         steps = recipe.pop("steps", None)
         unknown = set(options) - {f.name for f in dataclasses.fields(cls)}
