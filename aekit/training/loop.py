@@ -23,7 +23,8 @@ from aekit.models import Autoencoder
 from aekit.training.callbacks import Callback
 from aekit.training.checkpoints import Checkpoint, EpochRecord
 from aekit.training.config import TrainConfig
-from aekit.training.losses import corrupt, objective
+from aekit.training.graphs import GraphedStep
+from aekit.training.losses import corrupt, draws_random_numbers, objective
 from aekit.training.precision import autocast
 
 
@@ -54,6 +55,7 @@ def fit(
     resume: Checkpoint | None = None,
     on_checkpoint: Callable[[Checkpoint], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    cuda_graphs: bool = True,
 ) -> TrainResult:
     """Train ``model`` to reproduce ``train_images`` (N, C, H, W, float32 in [0, 1]).
 
@@ -77,6 +79,10 @@ def fit(
     Inside an initialised ``torch.distributed`` process group the model is wrapped in
     DistributedDataParallel: every process draws the same shuffled order and takes its share
     of each batch, so the global batch, and the result, match a single process.
+
+    On a CUDA GPU, a single process replays each step from a CUDA graph
+    (:mod:`aekit.training.graphs`) unless ``cuda_graphs`` is False or the step draws random
+    numbers; results match eager steps up to the GPU's rounding, not bit for bit.
     """
     config.validate()
     if len(train_images) == 0:
@@ -104,6 +110,20 @@ def fit(
     steps = math.ceil(len(train) / config.batch_size)
     scheduler = _scheduler(optimizer, config, steps * config.epochs)
     result = TrainResult()
+    graphed = cuda_graphs and device.type == "cuda" and world == 1
+    graphed = graphed and not draws_random_numbers(model, noise=config.noise, quantize=config.quantize)
+
+    def train_step(batch: torch.Tensor, warmup: float = 1.0) -> torch.Tensor:
+        # Autocast's cache of cast weights must not outlive a graph's recording; each weight
+        # is cast once per step anyway, so it saves nothing here.
+        with autocast(device, config.precision, cache_enabled=not graphed):
+            loss = step_loss(corrupt(batch, config.noise, sampler), batch, sampler, warmup)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    step = GraphedStep(train_step, optimizer, device, config.batch_size) if graphed else train_step
     first_epoch, first_batch, total, earlier_seconds = 1, 0, 0.0, 0.0
     if resume is not None:
         model.load_state_dict(resume.model)
@@ -153,12 +173,10 @@ def fit(
         for index, batch in zip(range(first_batch, steps), batches, strict=True):
             if config.augment:
                 batch = _turned(batch, config.seed, epoch, index)
-            with autocast(device, config.precision):
-                warmup = _warmup((epoch - 1) * steps + index, steps * config.epochs)
-                loss = step_loss(corrupt(batch, config.noise, sampler), batch, sampler, warmup)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            if graphed:
+                loss = step(batch)  # a graphed step draws nothing and ignores the warm-up
+            else:
+                loss = step(batch, _warmup((epoch - 1) * steps + index, steps * config.epochs))
             if scheduler is not None:
                 scheduler.step()
             # The loss is summed where it was computed and read back only every few steps:

@@ -64,6 +64,12 @@ def objective(
     return F.mse_loss(model(inputs), targets)
 
 
+def draws_random_numbers(model: Autoencoder, *, noise: float, quantize: bool) -> bool:
+    """Whether a training step of ``model`` draws random numbers (input noise, rounding noise
+    or a VAE's sampled code), which a replayed CUDA graph would repeat instead of redrawing."""
+    return noise > 0 or quantize or isinstance(model, VariationalAutoencoder)
+
+
 def rate_bits(codes: torch.Tensor) -> torch.Tensor:
     """A smooth estimate of the bits per code after rounding to a step of 1.
 

@@ -15,9 +15,10 @@ from aekit.errors import ParameterError
 _DTYPES = {"float32": None, "bfloat16": torch.bfloat16}
 
 
-def autocast(device: torch.device, precision: str) -> torch.autocast:
-    """A context in which ``precision`` applies on ``device``; changes nothing for float32."""
+def autocast(device: torch.device, precision: str, cache_enabled: bool = True) -> torch.autocast:
+    """A context in which ``precision`` applies on ``device``; changes nothing for float32.
+    ``cache_enabled`` is torch.autocast's (False while recording a CUDA graph)."""
     if precision not in _DTYPES:
         raise ParameterError("precision", precision, f"must be one of {', '.join(_DTYPES)}")
     dtype = _DTYPES[precision]
-    return torch.autocast(device.type, dtype=dtype, enabled=dtype is not None)
+    return torch.autocast(device.type, dtype=dtype, enabled=dtype is not None, cache_enabled=cache_enabled)
