@@ -25,7 +25,9 @@ def add_parser(commands) -> argparse.ArgumentParser:
         help="refuse files of more images than this (default: as many as fill 1 GiB of float32 pixels, "
         "342,392 for MNIST), so a small hostile file cannot make a huge output",
     )
-    add_device(decompress)
+    # The CPU by default, as compress: a lossless file made on the CPU is exact only where the
+    # decoder's picture is computed the same way (docs/aez-format.md).
+    add_device(decompress, default="cpu")
     return decompress
 
 

@@ -11,7 +11,7 @@ the brightness of the codec family's exact integer prediction at that pixel, and
 prediction changes around it (:func:`contexts`). The tables are counted on the training set,
 like the code's, and belong to the run. Because contexts come from integers only, a file
 decodes on any machine; the decoded picture itself comes from the float decoder, so another
-machine may place an odd pixel one level apart, never more.
+kind of device may place a pixel a level or two apart (see docs/aez-format.md).
 """
 
 from __future__ import annotations

@@ -559,3 +559,14 @@ def test_decode_writes_what_encode_reads_back(trained_run, tmp_path, capsys):
         capsys, "encode", trained_run, tmp_path / "images.npy", "-o", tmp_path / "again.npy"
     )
     assert code == 0, err
+
+
+def test_the_codec_commands_run_on_the_cpu_unless_asked():
+    """A GPU's float networks round differently from the CPU's, so a file is exact only where
+    compress and decompress compute the same way: both default to the CPU, not to auto."""
+    from aekit.cli.main import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["compress", "run", "in.npy", "-o", "x.aez"]).device == "cpu"
+    assert parser.parse_args(["decompress", "x.aez", "-o", "out"]).device == "cpu"
+    assert parser.parse_args(["encode", "run", "in.npy", "-o", "codes.npy"]).device == "auto"
