@@ -124,7 +124,7 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
         "--augment",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="flip and turn each batch at random, for photos and other images with no 'up' "
+        help="flip, turn and zoom into each batch at random, for photos and other images with no 'up' "
         "(default: on for hybrid, off for the others)",
     )
     add("--seed", type=int, help="same seed, same machine: same weights bit for bit (default: 0)")

@@ -38,7 +38,8 @@ class TrainConfig:
     rate_weight: float = 0.0
     device: str = "cpu"
     precision: str = "float32"  # "bfloat16", or "auto": see aekit.training.precision
-    # Each batch flipped and turned (by multiples of 90 degrees for square images) at random.
+    # Each batch flipped, turned (by multiples of 90 degrees for square images) and zoomed into
+    # at random: see aekit.training.loop._augmented.
     augment: bool = False
 
     def __post_init__(self) -> None:

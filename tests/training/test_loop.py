@@ -117,3 +117,15 @@ def test_rate_weight_shrinks_the_codes(toy_images):
 def test_rate_weight_needs_quantize(toy_images):
     with pytest.raises(AekitError, match="quantize=True"):
         train_once(toy_images, rate_weight=0.1)
+
+
+def test_augmentation_enlarges_a_window_of_each_image_to_full_size():
+    from aekit.training.loop import _zoomed
+
+    images = torch.zeros(2, 3, 8, 8)
+    images[:, :, 4:, 4:] = 1.0  # a bright lower-right quarter
+    zoomed = _zoomed(images, 4, 4, 4, 4)
+    assert zoomed.shape == images.shape and torch.equal(zoomed, torch.ones_like(images))
+    assert torch.equal(_zoomed(images, 0, 0, 8, 8), images)
+    corner = _zoomed(images, 0, 0, 6, 6)  # the bright quarter grows from 2x2 to about 3x3 of 8
+    assert 0.1 < corner.mean() < 0.2
