@@ -140,7 +140,7 @@ def count_host_waits(images: np.ndarray) -> None:
         print(f"host waits in one {family} epoch of {steps} steps: {waits}", flush=True)
 
 
-def tutorial_and_inference() -> None:
+def tutorial_and_inference(images: np.ndarray) -> None:
     for attempt in ("first in process", "again"):
         with tempfile.TemporaryDirectory() as folder:
             run, _ = train_run(plan_new_run("dense", 2, out=folder, device="cuda"), progress=False)
@@ -149,7 +149,6 @@ def tutorial_and_inference() -> None:
             f"val MSE {run.metrics['val_mse']:.5f}",
             flush=True,
         )
-    images = load_split("mnist", "train").images
     model = run.model.to("cuda")
     for attempt in range(3):
         torch.cuda.synchronize()
@@ -163,7 +162,7 @@ def main() -> None:
     print(f"GPU: {torch.cuda.get_device_name()}; PyTorch {torch.__version__}", flush=True)
     train = load_split("mnist", "train").images
     graphs_against_eager(train[:16384])
-    tutorial_and_inference()
+    tutorial_and_inference(train)
     print("| spec | precision | test MSE | goal | train s |")
     print("| --- | --- | ---: | --- | ---: |")
     for spec in sys.argv[1:] or GOAL_SPECS:

@@ -95,8 +95,3 @@ class GraphedStep:
             for group, (rate, capturable) in zip(groups, plain, strict=True):
                 group["lr"], group["capturable"] = rate, capturable
         self.graph = graph
-
-    @property
-    def recorded(self) -> bool:
-        """Whether steps are being replayed from a graph."""
-        return self.graph is not None
