@@ -258,7 +258,7 @@ def test_the_most_probable_code_a_million_times_is_not_refused_as_impossible(run
         ("npz named npy", "not a readable .npy"),
         ("header bomb", "declares"),
         ("objects", "not a readable .npy"),
-        ("huge floats", "finite"),
+        ("huge floats", "finite float32 (it holds an array with NaN, infinite or huge values)"),
         ("text", "not a readable .npy"),
     ],
 )
@@ -281,6 +281,12 @@ def test_hostile_npy_files(run, tmp_path, capsys, kind, fragment):
         path.write_text("just text")
     refused(capsys, ["decode", run, path, "-o", tmp_path / "out.npy"], fragment)
     assert not (tmp_path / "out.npy").exists()
+
+
+def test_an_empty_image_array_is_refused_in_plain_words(run, tmp_path, capsys):
+    np.save(tmp_path / "empty.npy", np.zeros((0, 28, 28), np.float32))
+    argv = ["encode", run, tmp_path / "empty.npy", "-o", tmp_path / "c.npy"]
+    refused(capsys, argv, "must hold at least one image")
 
 
 def test_bad_output_paths(run, tmp_path, capsys):

@@ -81,7 +81,7 @@ def to_batch(
             continue
         pixels, layout = _scaled(array, kind, parameter)
         if len(pixels) == 0:
-            raise ParameterError(parameter, "an empty array", "holds no images")
+            raise ParameterError(parameter, "array of no images", "must hold at least one image")
         return np.ascontiguousarray(pixels.reshape(len(pixels), *shape)), layout, single, device
     expected = " or ".join(
         str(("N", *Layout(k).image_shape(shape))) for k in KINDS if k != "hw" or shape[0] == 1
@@ -121,7 +121,7 @@ def codes_to_batch(codes, latent_dim: int, parameter: str = "codes") -> tuple[np
     finite = np.isfinite(array) & (np.abs(array) <= np.finfo(np.float32).max)
     if not finite.all():
         raise ParameterError(
-            parameter, "codes with NaN, infinite or huge values", "codes must be finite float32"
+            parameter, "array with NaN, infinite or huge values", "codes must be finite float32"
         )
     return array.astype(np.float32), single, device
 
