@@ -63,6 +63,7 @@ class Autoencoder:
         lr: float | None = None,
         seed: int = 0,
         schedule: str | None = None,
+        lr_warmup: float | None = None,
         noise: float | None = None,
         kl_weight: float | None = None,
         quantize: bool | None = None,
@@ -81,6 +82,7 @@ class Autoencoder:
         self.lr = lr
         self.seed = seed
         self.schedule = schedule
+        self.lr_warmup = lr_warmup
         self.noise = noise
         self.kl_weight = kl_weight
         self.quantize = quantize

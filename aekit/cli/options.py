@@ -59,6 +59,7 @@ TRAINING_OPTIONS = (
     "batch_size",
     "lr",
     "schedule",
+    "lr_warmup",
     "noise",
     "kl_weight",
     "quantize",
@@ -95,6 +96,13 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
     add("--batch-size", type=int, help=f"images per step (tutorial: {tutorial.batch_size})")
     add("--lr", type=float, help=f"Adam learning rate (tutorial: {tutorial.lr})")
     add("--schedule", choices=SCHEDULES, help="learning-rate schedule (tutorial: constant)")
+    add(
+        "--lr-warmup",
+        type=float,
+        metavar="FRACTION",
+        help="climb linearly to --lr over this fraction of the steps first, e.g. 0.05 "
+        "(default: 0.05 for conv, 0 for the others)",
+    )
     add(
         "--noise",
         type=float,

@@ -80,7 +80,7 @@ def _overview(run: Run, folder: Path) -> str:
         ("dataset", run.dataset),
         ("epochs", metrics.get("epochs", run.training.epochs)),
         ("batch size", run.training.batch_size),
-        ("learning rate", f"{run.training.lr} ({run.training.schedule})"),
+        ("learning rate", _learning_rate(run.training)),
         ("denoising noise", run.training.noise),
         ("test MSE", _number(metrics.get("val_mse"), ".5f")),
         ("test PSNR (dB)", _number(metrics.get("val_psnr"), ".2f")),
@@ -89,6 +89,12 @@ def _overview(run: Run, folder: Path) -> str:
     ]
     cells = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in rows)
     return f'<section><h1>{html.escape(folder.name)}</h1><table class="facts">{cells}</table></section>'
+
+
+def _learning_rate(training) -> str:
+    """'0.006 (cosine, after a warm-up over 5% of the steps)' or '0.0005 (constant)'."""
+    warmup = f", after a warm-up over {training.lr_warmup:.0%} of the steps" if training.lr_warmup else ""
+    return f"{training.lr} ({training.schedule}{warmup})"
 
 
 def _explorer(run: Run, images: np.ndarray, labels: np.ndarray, codes: np.ndarray) -> str:

@@ -30,6 +30,10 @@ class TrainConfig:
     # Keras' Adam uses 1e-7 where PyTorch uses 1e-8; matching it keeps results comparable.
     adam_eps: float = 1e-7
     schedule: str = "constant"  # or "cosine": the learning rate decays to 0 over the run
+    # The fraction of the run's steps over which the learning rate first climbs linearly from
+    # near 0 to lr (then the schedule follows over the remaining steps): a large learning rate
+    # is only safe once Adam's moment estimates have settled.
+    lr_warmup: float = 0.0
     noise: float = 0.0  # denoising: std of Gaussian noise added to training inputs only
     kl_weight: float = 1.0  # weight of the KL term (VAE only)
     # Compression training: the decoder sees codes plus uniform noise of one quantisation
@@ -75,6 +79,9 @@ class TrainConfig:
         check_whole("seed", self.seed, 0, MAX_SEED)
         _number("lr", self.lr, positive=True)
         _number("adam_eps", self.adam_eps, positive=True)
+        _number("lr_warmup", self.lr_warmup)
+        if self.lr_warmup >= 1:
+            raise ParameterError("lr_warmup", self.lr_warmup, "must be less than 1 (a fraction of the steps)")
         _number("noise", self.noise)
         _number("kl_weight", self.kl_weight)
         _number("rate_weight", self.rate_weight)

@@ -130,7 +130,10 @@ def fit(
         optimizer.load_state_dict(resume.optimizer)
         if scheduler is not None and resume.scheduler is not None:
             scheduler.load_state_dict(resume.scheduler)
-            scheduler.T_max = steps * config.epochs  # a run extended to more epochs decays over them all
+            if isinstance(scheduler, torch.optim.lr_scheduler.CosineAnnealingLR):
+                # A run extended to more epochs decays over them all (a warm-up's schedule is
+                # rebuilt from the new length already).
+                scheduler.T_max = steps * config.epochs
         shuffler.set_state(resume.shuffler)
         if len(resume.samplers) != world:
             raise AekitError(
@@ -437,9 +440,24 @@ def _epoch_batches(train, order: torch.Tensor, first_batch: int, batch_size: int
 
 
 def _scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig, total_steps: int):
+    if config.lr_warmup > 0:
+        return torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda step: lr_factor(step, total_steps, config.lr_warmup, config.schedule)
+        )
     if config.schedule == "cosine":
         return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total_steps)
     return None
+
+
+def lr_factor(step: int, total_steps: int, warmup: float, schedule: str) -> float:
+    """The learning rate at ``step`` (counted from 0) as a fraction of ``lr``: a linear climb over
+    the first ``warmup`` of the steps, then constant or a cosine decay to 0 over the rest."""
+    warmup_steps = max(1, round(warmup * total_steps))
+    if step < warmup_steps:
+        return (step + 1) / warmup_steps
+    if schedule != "cosine":
+        return 1.0
+    return 0.5 * (1 + math.cos(math.pi * (step - warmup_steps) / max(1, total_steps - warmup_steps)))
 
 
 def _fast_adam_options(device: torch.device) -> dict:

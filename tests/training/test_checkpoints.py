@@ -1,3 +1,4 @@
+import dataclasses
 import itertools
 
 import pytest
@@ -41,6 +42,26 @@ def test_interrupted_then_resumed_gives_the_same_weights_bit_for_bit(
     for name, tensor in straight.state_dict().items():
         assert torch.equal(tensor, resumed.state_dict()[name]), name
     assert [r.loss for r in resumed_result.history] == [r.loss for r in straight_result.history]
+
+
+def test_a_run_with_a_learning_rate_warm_up_resumes_bit_for_bit(toy_images, tmp_path):
+    config = dataclasses.replace(CONFIG, lr_warmup=0.5)  # the climb spans the interruption
+    straight = build_model(MODEL, seed=0)
+    fit(straight, toy_images, None, config, progress=False)
+    saved, batches = [], itertools.count(1)
+    fit(
+        build_model(MODEL, seed=0),
+        toy_images,
+        None,
+        config,
+        progress=False,
+        on_checkpoint=saved.append,
+        should_stop=lambda: next(batches) == 3,
+    )
+    resumed = build_model(MODEL, seed=99)
+    fit(resumed, toy_images, None, config, progress=False, resume=saved[-1])
+    for name, tensor in straight.state_dict().items():
+        assert torch.equal(tensor, resumed.state_dict()[name]), name
 
 
 def test_a_checkpoint_is_offered_after_every_epoch(toy_images):

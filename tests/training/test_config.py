@@ -26,5 +26,9 @@ def test_every_setting_is_checked_and_named():
         make_configs("dense", 2, seed=-1)
     with pytest.raises(ParameterError, match="lr=nan: must be a finite number"):
         TrainConfig(lr=float("nan"))
+    with pytest.raises(ParameterError, match="lr_warmup=1.0: must be less than 1"):
+        TrainConfig(lr_warmup=1.0)
+    with pytest.raises(ParameterError, match="lr_warmup=-0.1: must be 0 or more"):
+        TrainConfig(lr_warmup=-0.1)
     with pytest.raises(ParameterError, match="surprise=1: is not a training option"):
         TrainConfig.for_family("conv", surprise=1)

@@ -7,7 +7,7 @@ import torch
 from aekit.errors import AekitError
 from aekit.models import ModelConfig, build_model
 from aekit.training.config import TrainConfig
-from aekit.training.loop import fit, mean_squared_error
+from aekit.training.loop import fit, lr_factor, mean_squared_error
 
 
 def small_config(**overrides):
@@ -26,6 +26,24 @@ def test_history_has_one_record_per_epoch_and_loss_falls(toy_images):
     assert result.history[-1].loss < result.history[0].loss
     assert result.val_mse == pytest.approx(mean_squared_error(model, torch.as_tensor(toy_images[:16])))
     assert result.stopped is None and result.train_seconds > 0
+
+
+@pytest.mark.parametrize("schedule", ["constant", "cosine"])
+def test_a_warm_up_climbs_linearly_then_hands_over_to_the_schedule(schedule):
+    factors = [lr_factor(step, 100, 0.1, schedule) for step in range(100)]
+    assert factors[:10] == pytest.approx([(step + 1) / 10 for step in range(10)])
+    if schedule == "constant":
+        assert factors[10:] == [1.0] * 90
+    else:
+        assert factors[10] == 1.0 and factors[-1] < 0.001
+        assert all(later <= earlier for earlier, later in zip(factors[10:], factors[11:], strict=False))
+
+
+def test_a_warm_up_changes_training_and_still_learns(toy_images):
+    _, plain = train_once(toy_images, epochs=5, schedule="cosine")
+    _, warmed = train_once(toy_images, epochs=5, schedule="cosine", lr_warmup=0.2)
+    assert warmed.history[-1].loss != plain.history[-1].loss
+    assert warmed.history[-1].loss < warmed.history[0].loss
 
 
 def test_same_seed_gives_identical_weights(toy_images):
