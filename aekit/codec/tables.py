@@ -8,6 +8,7 @@ on the run's training images the first time a step or quality asks for it and ke
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -138,9 +139,13 @@ def residual_inputs(
     """What the residual layer codes for ``images`` whose codes are ``rounded`` (whole
     multiples of the step): the rounded pixel errors against the decoder's picture (computed
     in ``precision``) and every pixel's context, each (N, C, H, W)."""
-    decoded = decode(model, latent.dequantised(rounded), precision=precision)
-    errors = residual_layer.quantise(as_uint8(images), as_uint8(decoded), residual_step)
-    return errors, residual_layer.contexts(predicted_levels(model, latent, rounded))
+    # As in decompression, the decoder network runs in a second thread while the contexts are
+    # computed (PyTorch and NumPy's matrix products release the GIL).
+    with ThreadPoolExecutor(1) as beside:
+        decoding = beside.submit(decode, model, latent.dequantised(rounded), None, precision)
+        context = residual_layer.contexts(predicted_levels(model, latent, rounded))
+        errors = residual_layer.quantise(as_uint8(images), as_uint8(decoding.result()), residual_step)
+    return errors, context
 
 
 def fit_residual(
