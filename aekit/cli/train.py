@@ -149,12 +149,24 @@ def run(args: argparse.Namespace) -> int:
             f"PCA with {plan.model.latent_dim} components on the same validation images: MSE "
             f"{metrics['pca_val_mse']:.5f} ({metrics['pca_val_psnr']:.2f} dB)"
         )
+        if metrics["pca_val_mse"] < metrics["val_mse"]:
+            say(pca_wins_hint(plan.model.family))
     if stopped:
         say(f"aekit: training stopped early: {stopped}", file=sys.stderr)
         return 1
     if args.report and rank == 0:
         print(f"wrote {write_report(folder, force=True)}")
     return 0
+
+
+def pca_wins_hint(family: str) -> str:
+    """What to try when PCA reconstructs the validation images better than the trained model."""
+    if family == "hybrid":
+        return "PCA still does better than this run: train it longer (--epochs) or on more images"
+    return (
+        "PCA does better than this model on these images: for photos and other natural images try "
+        "--model hybrid, which starts as PCA and learns corrections on top (README: your own images)"
+    )
 
 
 def _refuse_options_resume_ignores(args: argparse.Namespace) -> None:

@@ -180,3 +180,7 @@ def test_training_on_a_folder_reports_pca_at_the_same_code_size(tmp_path, capsys
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert f"PCA with 3 components on the same validation images: MSE {metrics['pca_val_mse']:.5f}" in out
     assert metrics["pca_val_psnr"] > 0
+    # One epoch on 12 images loses to PCA, and the user is told what to try.
+    assert metrics["pca_val_mse"] < metrics["val_mse"]
+    assert "PCA does better than this model on these images: for photos and other natural images try" in out
+    assert "--model hybrid" in out
