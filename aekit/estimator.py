@@ -64,6 +64,7 @@ class Autoencoder:
         seed: int = 0,
         schedule: str | None = None,
         lr_warmup: float | None = None,
+        adam_beta2: float | None = None,
         noise: float | None = None,
         kl_weight: float | None = None,
         quantize: bool | None = None,
@@ -83,6 +84,7 @@ class Autoencoder:
         self.seed = seed
         self.schedule = schedule
         self.lr_warmup = lr_warmup
+        self.adam_beta2 = adam_beta2
         self.noise = noise
         self.kl_weight = kl_weight
         self.quantize = quantize

@@ -60,6 +60,7 @@ TRAINING_OPTIONS = (
     "lr",
     "schedule",
     "lr_warmup",
+    "adam_beta2",
     "noise",
     "kl_weight",
     "quantize",
@@ -102,6 +103,13 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
         metavar="FRACTION",
         help="climb linearly to --lr over this fraction of the steps first, e.g. 0.05 "
         "(default: 0.05 for conv, 0 for the others)",
+    )
+    add(
+        "--adam-beta2",
+        type=float,
+        metavar="BETA2",
+        help="how slowly Adam's gradient-size estimate forgets, below 1 "
+        f"(default: 0.99 for conv, {tutorial.adam_beta2} for the others)",
     )
     add(
         "--noise",

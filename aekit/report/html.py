@@ -32,6 +32,7 @@ from aekit.report.plots import (
     reconstructions_figure,
 )
 from aekit.runs import Run, RunFolder, load_run
+from aekit.training.config import TrainConfig
 
 EXPLORER_POINTS = 1500  # test images embedded for clicking; about 1.2 MB of 28x28 pixels
 MAX_SLIDERS = 8
@@ -92,9 +93,11 @@ def _overview(run: Run, folder: Path) -> str:
 
 
 def _learning_rate(training) -> str:
-    """'0.006 (cosine, after a warm-up over 5% of the steps)' or '0.0005 (constant)'."""
+    """'0.006 (cosine, after a warm-up over 5% of the steps; Adam beta2 0.99)' or '0.0005 (constant)'."""
     warmup = f", after a warm-up over {training.lr_warmup:.0%} of the steps" if training.lr_warmup else ""
-    return f"{training.lr} ({training.schedule}{warmup})"
+    usual_beta2 = training.adam_beta2 == TrainConfig.adam_beta2
+    beta2 = "" if usual_beta2 else f"; Adam beta2 {training.adam_beta2}"
+    return f"{training.lr} ({training.schedule}{warmup}{beta2})"
 
 
 def _explorer(run: Run, images: np.ndarray, labels: np.ndarray, codes: np.ndarray) -> str:

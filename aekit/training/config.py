@@ -29,6 +29,9 @@ class TrainConfig:
     seed: int = 0
     # Keras' Adam uses 1e-7 where PyTorch uses 1e-8; matching it keeps results comparable.
     adam_eps: float = 1e-7
+    # How fast Adam's estimate of each gradient's size forgets: PyTorch's and Keras' 0.999 averages
+    # over ~1,000 steps, 0.99 over ~100, which suits a short run at a large learning rate.
+    adam_beta2: float = 0.999
     schedule: str = "constant"  # or "cosine": the learning rate decays to 0 over the run
     # The fraction of the run's steps over which the learning rate first climbs linearly from
     # near 0 to lr (then the schedule follows over the remaining steps): a large learning rate
@@ -79,6 +82,9 @@ class TrainConfig:
         check_whole("seed", self.seed, 0, MAX_SEED)
         _number("lr", self.lr, positive=True)
         _number("adam_eps", self.adam_eps, positive=True)
+        _number("adam_beta2", self.adam_beta2)
+        if self.adam_beta2 >= 1:
+            raise ParameterError("adam_beta2", self.adam_beta2, "must be less than 1, e.g. 0.99 or 0.999")
         _number("lr_warmup", self.lr_warmup)
         if self.lr_warmup >= 1:
             raise ParameterError("lr_warmup", self.lr_warmup, "must be less than 1 (a fraction of the steps)")

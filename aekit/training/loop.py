@@ -102,7 +102,11 @@ def fit(
     if world > 1:
         step_loss = DistributedDataParallel(step_loss)
     optimizer = torch.optim.Adam(
-        model.parameters(), lr=config.lr, eps=config.adam_eps, **_fast_adam_options(device)
+        model.parameters(),
+        lr=config.lr,
+        betas=(0.9, config.adam_beta2),
+        eps=config.adam_eps,
+        **_fast_adam_options(device),
     )
     shuffler = torch.Generator().manual_seed(config.seed)
     # Noise, VAE and quantisation samples are drawn where the network runs: no host copies.

@@ -53,8 +53,8 @@ def trained_report(tmp_path_factory, mnist_available):
     if not mnist_available:
         pytest.skip("needs AEKIT_DATA_DIR pointing at MNIST")
     folder = tmp_path_factory.mktemp("run")
-    argv = ["train", "--epochs", "2", "--limit", "2000", "--lr-warmup", "0.1", "--out", str(folder)]
-    argv += ["--force", "--report"]
+    argv = ["train", "--epochs", "2", "--limit", "2000", "--lr-warmup", "0.1", "--adam-beta2", "0.99"]
+    argv += ["--out", str(folder), "--force", "--report"]
     assert main(argv) == 0
     return folder / "report.html"
 
@@ -71,7 +71,7 @@ def test_report_is_one_small_file_with_every_figure(trained_report):
     ]:
         assert caption in text
     assert "<script src" not in text and "<link" not in text
-    assert "0.0005 (constant, after a warm-up over 10% of the steps)" in text
+    assert "0.0005 (constant, after a warm-up over 10% of the steps; Adam beta2 0.99)" in text
 
 
 def test_explorer_decodes_under_the_pointer_and_shows_clicked_images(browser, trained_report, tmp_path):

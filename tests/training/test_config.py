@@ -30,5 +30,9 @@ def test_every_setting_is_checked_and_named():
         TrainConfig(lr_warmup=1.0)
     with pytest.raises(ParameterError, match="lr_warmup=-0.1: must be 0 or more"):
         TrainConfig(lr_warmup=-0.1)
+    with pytest.raises(ParameterError, match="adam_beta2=1.0: must be less than 1"):
+        TrainConfig(adam_beta2=1.0)
+    with pytest.raises(ParameterError, match="adam_beta2=-0.5: must be 0 or more"):
+        TrainConfig(adam_beta2=-0.5)
     with pytest.raises(ParameterError, match="surprise=1: is not a training option"):
         TrainConfig.for_family("conv", surprise=1)

@@ -46,6 +46,13 @@ def test_a_warm_up_changes_training_and_still_learns(toy_images):
     assert warmed.history[-1].loss < warmed.history[0].loss
 
 
+def test_adam_beta2_reaches_the_optimizer(toy_images):
+    _, usual = train_once(toy_images, epochs=3)
+    _, quicker = train_once(toy_images, epochs=3, adam_beta2=0.99)
+    assert quicker.history[-1].loss != usual.history[-1].loss
+    assert quicker.history[-1].loss < quicker.history[0].loss
+
+
 def test_same_seed_gives_identical_weights(toy_images):
     a, _ = train_once(toy_images)
     b, _ = train_once(toy_images)
