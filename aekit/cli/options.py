@@ -145,7 +145,12 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
         "(default: on for hybrid, off for the others)",
     )
     add("--seed", type=int, help="same seed, same machine: same weights bit for bit (default: 0)")
-    add("--limit", type=int, help="train on the first N training images only, for a quick trial")
+    add(
+        "--limit",
+        type=int,
+        help="train on the first N training images only, for a quick trial (for as many epochs as "
+        "the whole dataset would get, so fewer steps)",
+    )
 
 
 def training_options(args: argparse.Namespace) -> dict:

@@ -150,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
             f"{metrics['pca_val_mse']:.5f} ({metrics['pca_val_psnr']:.2f} dB)"
         )
         if metrics["pca_val_mse"] < metrics["val_mse"]:
-            say(pca_wins_hint(plan.model.family))
+            say(pca_wins_hint(plan.model.family, plan.limit))
     if stopped:
         say(f"aekit: training stopped early: {stopped}", file=sys.stderr)
         return 1
@@ -159,8 +159,13 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def pca_wins_hint(family: str) -> str:
+def pca_wins_hint(family: str, limit: int | None = None) -> str:
     """What to try when PCA reconstructs the validation images better than the trained model."""
+    if limit is not None:
+        return (
+            f"PCA does better than this quick trial (--limit {limit}: the whole dataset's epochs over "
+            f"{limit} images); without --limit the model trains on every image"
+        )
     if family == "hybrid":
         return "PCA still does better than this run: train it longer (--epochs) or on more images"
     return (

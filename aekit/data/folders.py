@@ -199,7 +199,7 @@ def _validation_count(val_fraction: float, files: int) -> int:
     return max(1, round(val_fraction * files))
 
 
-def training_size(dataset: str | dict, limit: int | None = None) -> int:
+def training_size(dataset: str | dict) -> int:
     """How many training images ``dataset`` (as :func:`training_data` names it) gives, without
     reading any: a folder's files less its validation share, or an IDX dataset's 60,000 (MNIST,
     Fashion-MNIST and KMNIST all have that many)."""
@@ -209,7 +209,7 @@ def training_size(dataset: str | dict, limit: int | None = None) -> int:
         size = files - _validation_count(spec.val_fraction, files)
     else:
         size = DEFAULT_TRAIN_SIZE
-    return max(1, size if limit is None else min(size, limit))
+    return max(1, size)
 
 
 def training_data(

@@ -68,14 +68,17 @@ def plan_new_run(
     if limit is not None:
         check_whole("limit", limit)
     record, shape = training_data(dataset, image_size, channels, val_fraction, skip_bad, stream)
-    # A recipe in optimizer steps needs the dataset's size to become epochs.
+    # A recipe in optimizer steps needs the dataset's size to become epochs: the whole dataset's,
+    # even under a limit. A limit is a quick trial, so it keeps the epochs and takes fewer steps;
+    # the recipe's steps over a few images would be thousands of tiny epochs, each followed by
+    # validation on the whole test set (MNIST, conv, limit 1,000: 469 epochs, 12-20 minutes).
     model_config, train_config = make_configs(
         family,
         latent_dim,
         hidden=hidden,
         upsample=upsample,
         input_shape=shape,
-        n_train=training_size(record, limit),
+        n_train=training_size(record),
         **options,
     )
     check_memory(model_config, train_config.batch_size)

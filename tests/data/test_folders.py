@@ -37,7 +37,6 @@ def test_a_folder_splits_into_disjoint_square_sets(tmp_path):
     assert not any(np.array_equal(v, t) for v in val.images for t in train.images)
     # Counted without reading an image, as a step-based recipe needs before training.
     assert folders.training_size(spec.to_dict()) == 9
-    assert folders.training_size(spec.to_dict(), limit=4) == 4
 
 
 def test_a_step_recipe_gets_its_steps_on_a_small_folder(tmp_path):
@@ -47,8 +46,14 @@ def test_a_step_recipe_gets_its_steps_on_a_small_folder(tmp_path):
     plan = plan_new_run("hybrid", 3, dataset=str(pics), image_size=12, batch_size=4, make_folder=False)
     # 11 training images in batches of 4: 3 steps an epoch, so 8,000 steps take 2,667 epochs.
     assert plan.training.epochs == 2667 and plan.training.augment is True
-    small = plan_new_run("hybrid", 3, dataset=str(pics), image_size=12, limit=5, make_folder=False)
-    assert small.training.epochs == 8000  # 5 images, one batch of 32 an epoch
+    # A limit is a quick trial: the whole folder's epochs over fewer images, so fewer steps.
+    small = plan_new_run(
+        "hybrid", 3, dataset=str(pics), image_size=12, batch_size=4, limit=5, make_folder=False
+    )
+    assert small.training.epochs == 2667 and small.limit == 5
+    # On MNIST: conv's 3,752 steps are 8 epochs of 60,000 images, and stay 8 under a limit.
+    trial = plan_new_run("conv", 32, limit=1000, make_folder=False)
+    assert trial.training.epochs == plan_new_run("conv", 32, make_folder=False).training.epochs == 8
 
 
 def test_size_and_channels_default_to_the_first_image(tmp_path):
@@ -184,3 +189,7 @@ def test_training_on_a_folder_reports_pca_at_the_same_code_size(tmp_path, capsys
     assert metrics["pca_val_mse"] < metrics["val_mse"]
     assert "PCA does better than this model on these images: for photos and other natural images try" in out
     assert "--model hybrid" in out
+    # A quick trial on part of the data is not a verdict on the family.
+    assert main([*argv, "--hidden", "4", "--limit", "6", "--out", str(tmp_path / "trial")]) == 0
+    out = capsys.readouterr().out
+    assert "PCA does better than this quick trial (--limit 6" in out and "--model hybrid" not in out
