@@ -71,7 +71,7 @@ def plan_new_run(
     # A recipe in optimizer steps needs the dataset's size to become epochs: the whole dataset's,
     # even under a limit. A limit is a quick trial, so it keeps the epochs and takes fewer steps;
     # the recipe's steps over a few images would be thousands of tiny epochs, each followed by
-    # validation on the whole test set (MNIST, conv, limit 1,000: 469 epochs, 12-20 minutes).
+    # validation on the whole test set (MNIST, conv, limit 1,000: 469 epochs of 1.6 s, 12.5 minutes).
     model_config, train_config = make_configs(
         family,
         latent_dim,
