@@ -49,7 +49,10 @@ def test_a_step_recipe_turns_into_epochs_for_the_data_at_hand():
     assert TrainConfig.for_family("hybrid", n_train=60000).epochs == 5
     assert TrainConfig.for_family("hybrid", n_train=2160, batch_size=64).epochs == math.ceil(8000 / 34)
     assert TrainConfig.for_family("hybrid", n_train=2160, epochs=3).epochs == 3  # the user's choice wins
-    assert TrainConfig.for_family("vae", n_train=100).epochs == 16  # epoch recipes stay as they are
+    assert TrainConfig.for_family("deep", n_train=100).epochs == 60  # epoch recipes stay as they are
+    # vae's steps are 16 epochs of MNIST, and as many steps on a small folder
+    assert TrainConfig.for_family("vae").epochs == 16
+    assert TrainConfig.for_family("vae", n_train=2160).epochs == math.ceil(7504 / 17)
     # conv's steps are 8 epochs of MNIST, and as many steps on a small folder
     assert TrainConfig.for_family("conv").epochs == 8
     assert TrainConfig.for_family("conv", n_train=2160).epochs == math.ceil(3752 / 17)
