@@ -8,7 +8,7 @@ import argparse
 from pathlib import Path
 
 from aekit.models.config import UPSAMPLING
-from aekit.models.recipes import model_families
+from aekit.models.recipes import family_recipe, model_families
 from aekit.training.config import AUTO, PRECISIONS, SCHEDULES, TrainConfig
 
 # What matplotlib can write for the picture commands' -o.
@@ -92,8 +92,7 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
     add(
         "--epochs",
         type=int,
-        help=f"passes over the data (tutorial: {tutorial.epochs}; conv: as many as make 3,752 steps, "
-        "8 on MNIST; hybrid: 8,000 steps)",
+        help=f"passes over the data ({_recipe_epochs()})",
     )
     add("--batch-size", type=int, help=f"images per step (tutorial: {tutorial.batch_size})")
     add("--lr", type=float, help=f"Adam learning rate (tutorial: {tutorial.lr})")
@@ -151,6 +150,20 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
         help="train on the first N training images only, for a quick trial (for as many epochs as "
         "the whole dataset would get, so fewer steps)",
     )
+
+
+def _recipe_epochs() -> str:
+    """Each family's epochs, from the recipes: 'dense: 20, deep: 60, ...; conv: as many as make
+    3,752 steps (8 on MNIST), ...'."""
+    counted, stepped = [], []
+    for family in model_families():
+        recipe = family_recipe(family)
+        if "steps" in recipe:
+            mnist = TrainConfig.for_family(family).epochs
+            stepped.append(f"{family}: as many as make {recipe['steps']:,} steps ({mnist} on MNIST)")
+        else:
+            counted.append(f"{family}: {recipe.get('epochs', TrainConfig.epochs)}")
+    return "; ".join([", ".join(counted), *stepped])
 
 
 def training_options(args: argparse.Namespace) -> dict:

@@ -220,6 +220,10 @@ def test_module_entry_point_and_help(capsys):
     for command in ["train", "summary", "eval", "encode", "decode"]:
         code, out, _ = run_cli(capsys, command, "--help")
         assert code == 0 and "usage: aekit " + command in out
+    # --epochs states every family's default, read from the recipes (argparse rewraps the lines).
+    _, out, _ = run_cli(capsys, "train", "--help")
+    words = " ".join(out.split())
+    assert "deep: 60, dense: 20" in words and "conv: as many as make 3,752 steps (8 on MNIST)" in words
 
 
 @pytest.fixture(scope="module")
