@@ -79,54 +79,60 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
     add(
         "--hidden",
         type=int,
-        help="width: the dense layer (dense: 300), the first layer (deep: 1000), "
-        "the first conv channels (conv, vae, hybrid: 32)",
+        help="width: the dense layer (dense), the first of deep's three, or the first conv "
+        f"stage's channels (default: {recipe_defaults('hidden', None)})",
     )
     add(
         "--upsample",
         choices=UPSAMPLING,
         help="how conv decoders enlarge their feature maps: transposed (stride-2 transposed "
         "convolutions) or resize (nearest resizing, then a convolution: no checkerboard, 4x those "
-        "layers' multiplications) (default: resize for hybrid, transposed for the others)",
+        f"layers' multiplications) (default: {recipe_defaults('upsample', 'transposed')})",
     )
     add(
         "--epochs",
         type=int,
         help=f"passes over the data ({_recipe_epochs()})",
     )
-    add("--batch-size", type=int, help=f"images per step (tutorial: {tutorial.batch_size})")
-    add("--lr", type=float, help=f"Adam learning rate (tutorial: {tutorial.lr})")
-    add("--schedule", choices=SCHEDULES, help="learning-rate schedule (tutorial: constant)")
+    add("--batch-size", type=int, help=f"images per step (default: {training_defaults('batch_size')})")
+    add("--lr", type=float, help=f"Adam learning rate (default: {training_defaults('lr')})")
+    add(
+        "--schedule",
+        choices=SCHEDULES,
+        help=f"learning-rate schedule (default: {training_defaults('schedule')})",
+    )
     add(
         "--lr-warmup",
         type=float,
         metavar="FRACTION",
         help="climb linearly to --lr over this fraction of the steps first, e.g. 0.05 "
-        "(default: 0.05 for conv, 0 for the others)",
+        f"(default: {training_defaults('lr_warmup')})",
     )
     add(
         "--adam-beta2",
         type=float,
         metavar="BETA2",
         help="how slowly Adam's gradient-size estimate forgets, below 1 "
-        f"(default: 0.99 for conv, {tutorial.adam_beta2} for the others)",
+        f"(default: {training_defaults('adam_beta2')})",
     )
     add(
         "--noise",
         type=float,
         help="denoising: train on inputs with Gaussian noise of this std, judge on clean ones",
     )
-    add("--kl-weight", type=float, help="weight of the KL term, vae only (default: 1)")
+    add("--kl-weight", type=float, help=f"weight of the KL term, vae only (default: {tutorial.kl_weight})")
     add(
         "--quantize",
         action="store_true",
         default=None,
-        help="train for compression: the decoder learns to work from codes rounded to a step of 1",
+        help="train for compression: the decoder learns to work from codes rounded to a step of 1 "
+        f"(default: {training_defaults('quantize')})",
     )
     add(
         "--rate-weight",
         type=float,
-        help="with --quantize: how much smaller files matter against quality (default: 0; try 0.01-0.3)",
+        help="with --quantize: how much smaller files matter against quality, e.g. 0.01-0.3 "
+        f"(default: {training_defaults('rate_weight')})",
     )
     add(
         "--precision",
@@ -134,14 +140,14 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
         help="bfloat16: matrix products in half the bits, faster on CPUs with bfloat16 instructions "
         "(AVX512-BF16, AMX; the tutorial trained 1.4x to 1.7x faster on such a CPU), slower elsewhere; "
         "weights and reported errors stay float32. auto: bfloat16 where the hardware has it, else "
-        "float32 (default: auto for deep, conv, vae and hybrid; float32 for dense)",
+        f"float32 (default: {training_defaults('precision')})",
     )
     add(
         "--augment",
         action=argparse.BooleanOptionalAction,
         default=None,
         help="flip, turn and zoom into each batch at random, for photos and other images with no 'up' "
-        "(default: on for hybrid, off for the others)",
+        f"(default: {training_defaults('augment')})",
     )
     add("--seed", type=int, help="same seed, same machine: same weights bit for bit (default: 0)")
     add(
@@ -150,6 +156,32 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
         help="train on the first N training images only, for a quick trial (for as many epochs as "
         "the whole dataset would get, so fewer steps)",
     )
+
+
+def recipe_defaults(name: str, fallback: object) -> str:
+    """Each family's default for ``name`` from the recipes, ``fallback`` where a recipe is
+    silent: '0.006 for conv, 0.002 for codec, deep and vae, 0.0005 for the others'."""
+    families: dict[object, list[str]] = {}
+    for family in model_families():
+        families.setdefault(family_recipe(family).get(name, fallback), []).append(family)
+
+    def shown(value: object) -> str:
+        return {True: "on", False: "off"}.get(value, str(value)) if isinstance(value, bool) else str(value)
+
+    groups = sorted(families.items(), key=lambda group: len(group[1]))
+    if len(groups) == 1:
+        return shown(groups[0][0])
+    parts = [f"{shown(value)} for {_joined(names)}" for value, names in groups[:-1]]
+    return ", ".join([*parts, f"{shown(groups[-1][0])} for the others"])
+
+
+def training_defaults(name: str) -> str:
+    """:func:`recipe_defaults` of a training option, the tutorial's value where a recipe is silent."""
+    return recipe_defaults(name, getattr(TrainConfig, name))
+
+
+def _joined(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _recipe_epochs() -> str:

@@ -220,10 +220,12 @@ def test_module_entry_point_and_help(capsys):
     for command in ["train", "summary", "eval", "encode", "decode"]:
         code, out, _ = run_cli(capsys, command, "--help")
         assert code == 0 and "usage: aekit " + command in out
-    # --epochs states every family's default, read from the recipes (argparse rewraps the lines).
+    # Defaults are read from the recipes, every family's (argparse rewraps the lines).
     _, out, _ = run_cli(capsys, "train", "--help")
     words = " ".join(out.split())
     assert "deep: 60, dense: 20" in words and "conv: as many as make 3,752 steps (8 on MNIST)" in words
+    assert "rate (default: 0.006 for conv, 0.0005 for dense and hybrid, 0.002 for the others)" in words
+    assert "(default: on for codec, off for the others)" in words  # --quantize
 
 
 @pytest.fixture(scope="module")
