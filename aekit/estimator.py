@@ -133,6 +133,7 @@ class Autoencoder:
         epochs: int | None = None,
         batch_size: int | None = None,
         validation_data=None,
+        validation_freq: int = 1,
         callbacks: list[Callback] | tuple = (),
         verbose: int | None = None,
     ) -> Autoencoder:
@@ -141,7 +142,9 @@ class Autoencoder:
         ``y`` is ignored (Keras users pass ``x`` twice; scikit-learn passes labels).
         ``epochs`` and ``batch_size`` override the constructor's for this call.
         ``validation_data`` (images, or a Keras-style ``(x_val, x_val)`` pair) is optional:
-        with it ``history_["val_loss"]`` holds its per-pixel MSE after every epoch.
+        with it ``history_["val_loss"]`` holds its per-pixel MSE after every epoch, or, as in
+        Keras, after every ``validation_freq``-th epoch and the last (None after the others):
+        worth it when a recipe counted in steps makes many short epochs of a small ``x``.
         """
         shape = shape_of_batch(x)
         images, layout, single, _ = to_batch(x, shape, "x")
@@ -159,7 +162,13 @@ class Autoencoder:
         verbose = self.verbose if verbose is None else verbose
         watchers = [*callbacks, EpochPrinter(training.epochs)] if verbose else list(callbacks)
         result = fit_model(
-            model, images, val, training, progress=bool(verbose) and sys.stderr.isatty(), callbacks=watchers
+            model,
+            images,
+            val,
+            training,
+            progress=bool(verbose) and sys.stderr.isatty(),
+            callbacks=watchers,
+            validation_freq=validation_freq,
         )
         if result.stopped:
             warnings.warn(f"training stopped early: {result.stopped}", stacklevel=2)
@@ -237,7 +246,7 @@ class Autoencoder:
         history = [
             dict(zip(self.history_, row, strict=True)) for row in zip(*self.history_.values(), strict=True)
         ]
-        last = history[-1]["val_loss"] if history else None
+        last = next((row["val_loss"] for row in reversed(history) if row["val_loss"] is not None), None)
         metrics = {
             "val_mse": last,
             "train_seconds": self.train_seconds_,

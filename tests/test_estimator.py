@@ -186,6 +186,28 @@ def test_early_stopping_restores_the_best_weights_and_csv_logs_every_epoch(toy_i
         small().fit(toy_images, callbacks=[aekit.EarlyStopping()])
 
 
+def test_validation_freq_validates_every_nth_epoch_and_the_last(toy_images, tmp_path):
+    ae = small().fit(toy_images, epochs=5, validation_data=toy_images, validation_freq=2)
+    measured = ae.history_["val_loss"]
+    assert [v is None for v in measured] == [True, False, True, False, False]
+    # The same weights as validating every epoch, and the same last error.
+    every = small().fit(toy_images, epochs=5, validation_data=toy_images)
+    assert measured[-1] == every.history_["val_loss"][-1]
+    # Early stopping counts validated epochs only; the saved run keeps the last measured error.
+    stopper = aekit.EarlyStopping(patience=1)
+    ae = small().fit(toy_images, epochs=5, validation_data=toy_images, validation_freq=3, callbacks=[stopper])
+    assert ae.history_["val_loss"][:2] == [None, None] and stopper.best_epoch in (3, 5)
+    folder = ae.save(tmp_path / "run")
+    assert aekit.load(folder).history_["val_loss"][2] == ae.history_["val_loss"][2]
+    from aekit.report.plots import loss_figure
+
+    history = json.loads((folder / "metrics.json").read_text())["history"]
+    validation_line = loss_figure(history).axes[0].lines[1]
+    assert list(validation_line.get_xdata()) == [3, 5]  # the loss plot joins the measured epochs
+    with pytest.raises(ParameterError, match="validation_freq=0"):
+        small().fit(toy_images, validation_data=toy_images, validation_freq=0)
+
+
 def test_tensorboard_without_its_package_is_a_clear_error(toy_images, tmp_path):
     try:
         import tensorboard  # noqa: F401

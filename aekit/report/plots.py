@@ -68,7 +68,9 @@ def loss_figure(history: list[dict]) -> Figure:
     epochs = [h["epoch"] for h in history]
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.plot(epochs, [h["loss"] for h in history], marker="o", label="training")
-    ax.plot(epochs, [h["val_loss"] for h in history], marker="o", label="validation")
+    validated = [h for h in history if h["val_loss"] is not None]  # every epoch, unless validation_freq
+    val_epochs = [h["epoch"] for h in validated]
+    ax.plot(val_epochs, [h["val_loss"] for h in validated], marker="o", label="validation")
     ax.set_xlabel("epoch")
     ax.set_ylabel("mean squared error")
     ax.set_yscale("log")

@@ -37,7 +37,8 @@ class Callback:
 
 class EarlyStopping(Callback):
     """Stop once ``monitor`` has not improved by more than ``min_delta`` for ``patience``
-    epochs; with ``restore_best_weights`` the model ends with the weights of its best epoch."""
+    epochs (validated epochs, when fit's ``validation_freq`` skips some); with
+    ``restore_best_weights`` the model ends with the weights of its best epoch."""
 
     def __init__(
         self,
@@ -59,10 +60,8 @@ class EarlyStopping(Callback):
 
     def on_epoch_end(self, record: EpochRecord, model: nn.Module) -> bool:
         value = getattr(record, self.monitor)
-        if value is None:
-            raise ParameterError(
-                "monitor", self.monitor, "needs validation data; pass validation_data to fit"
-            )
+        if value is None:  # an epoch without validation (fit's validation_freq): nothing to judge
+            return False
         if value < self.best - self.min_delta:
             self.best, self.best_epoch, self.waited = value, record.epoch, 0
             if self.restore_best_weights:

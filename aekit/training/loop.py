@@ -18,7 +18,7 @@ from torch.nn import functional as F
 from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
-from aekit.errors import AekitError
+from aekit.errors import AekitError, ParameterError, check_whole
 from aekit.models import Autoencoder
 from aekit.training.callbacks import Callback
 from aekit.training.checkpoints import Checkpoint, EpochRecord
@@ -40,7 +40,8 @@ class TrainResult:
 
     @property
     def val_mse(self) -> float | None:
-        return self.history[-1].val_loss if self.history else None
+        """The last validation error (None without validation images)."""
+        return next((r.val_loss for r in reversed(self.history) if r.val_loss is not None), None)
 
 
 def fit(
@@ -56,12 +57,15 @@ def fit(
     on_checkpoint: Callable[[Checkpoint], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     cuda_graphs: bool = True,
+    validation_freq: int = 1,
 ) -> TrainResult:
     """Train ``model`` to reproduce ``train_images`` (N, C, H, W, float32 in [0, 1]).
 
     The history's ``loss`` is the training objective (per-pixel MSE, plus the KL term for a
     VAE, on noisy inputs when denoising); ``val_loss`` is always the plain per-pixel MSE of
-    the clean validation images (None when ``val_images`` is None).
+    the clean validation images (None when ``val_images`` is None). With ``validation_freq``
+    N it is measured after every N-th epoch and the last only (None after the others), as
+    Keras' argument of that name does: for many short epochs and a large validation set.
 
     ``callbacks`` (:mod:`aekit.training.callbacks`) see the model before training, after
     every epoch (where any of them may stop training at that epoch boundary) and at the end.
@@ -85,8 +89,13 @@ def fit(
     numbers. The same kernels run either way (benchmarks/gpu.py found identical weights).
     """
     config.validate()
+    check_whole("validation_freq", validation_freq, 1)
     if len(train_images) == 0:
         raise AekitError("no training images; check the dataset")
+    watching = [c for c in callbacks if getattr(c, "monitor", None) == "val_loss"]
+    if watching and val_images is None:
+        needs = f"{type(watching[0]).__name__} needs validation data; pass validation_data to fit"
+        raise ParameterError("monitor", "val_loss", needs)
     device = torch.device(config.device)
     model.to(device).train()
     rank, world = rank_and_world()
@@ -215,10 +224,11 @@ def fit(
                 result.train_seconds = time.perf_counter() - started
                 return result
         bar.close()
+        validate = val is not None and (epoch % validation_freq == 0 or epoch == config.epochs)
         record = EpochRecord(
             epoch=epoch,
             loss=total / (len(train) // world),
-            val_loss=None if val is None else mean_squared_error(model, val, config.batch_size, progress),
+            val_loss=mean_squared_error(model, val, config.batch_size, progress) if validate else None,
             seconds=time.perf_counter() - epoch_start,
         )
         first_batch, total = 0, 0.0
