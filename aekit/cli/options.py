@@ -166,7 +166,7 @@ def recipe_defaults(name: str, fallback: object) -> str:
         families.setdefault(family_recipe(family).get(name, fallback), []).append(family)
 
     def shown(value: object) -> str:
-        return {True: "on", False: "off"}.get(value, str(value)) if isinstance(value, bool) else str(value)
+        return ("on" if value else "off") if isinstance(value, bool) else str(value)
 
     groups = sorted(families.items(), key=lambda group: len(group[1]))
     if len(groups) == 1:
