@@ -29,7 +29,7 @@ FAMILY_RECIPES: dict[str, dict] = {
     },
     # Adam 0.006 after a 5% warm-up, with a second-moment average over ~100 steps (beta2 0.99),
     # reaches 0.0024 in 8 epochs (32 numbers, seed 0, bfloat16 on the 2-core machine: test MSE
-    # 0.00239 in 163 s, 206 s, 175 s and 135 s as the machine's speed varied; with beta2 0.999, 0.00248
+    # 0.00239 in 135 to 206 s in five runs as the machine's speed varied; with beta2 0.999, 0.00248
     # in 179 s after 8 epochs and 0.00233 in 279 s after 12; 16 epochs at 0.002 without warm-up
     # 0.00238 in 409 s).
     # After 8 epochs at beta2 0.999: 0.00276 at 0.002 without warm-up; with it 0.00256 at 0.004,
