@@ -8,8 +8,8 @@ import argparse
 from pathlib import Path
 
 from aekit.models.config import UPSAMPLING
-from aekit.models.recipes import family_recipe, model_families
-from aekit.training.config import AUTO, PRECISIONS, SCHEDULES, TrainConfig
+from aekit.models.recipes import DEFAULT_TRAIN_SIZE, family_recipe, model_families
+from aekit.training.config import AUTO, PRECISIONS, SCHEDULES, TrainConfig, epochs_for_steps
 
 # What matplotlib can write for the picture commands' -o.
 PICTURE_SUFFIXES = (".png", ".pdf", ".svg", ".jpg", ".jpeg")
@@ -191,7 +191,8 @@ def _recipe_epochs() -> str:
     for family in model_families():
         recipe = family_recipe(family)
         if "steps" in recipe:
-            mnist = TrainConfig.for_family(family).epochs
+            batch_size = recipe.get("batch_size", TrainConfig.batch_size)
+            mnist = epochs_for_steps(recipe["steps"], DEFAULT_TRAIN_SIZE, batch_size)
             stepped.append(f"{family}: as many as make {recipe['steps']:,} steps ({mnist} on MNIST)")
         else:
             counted.append(f"{family}: {recipe.get('epochs', TrainConfig.epochs)}")

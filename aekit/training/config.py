@@ -73,7 +73,7 @@ class TrainConfig:
             check_whole("n_train", n_train)
             batch_size = chosen.get("batch_size", cls.batch_size)
             check_whole("batch_size", batch_size, 1, 1 << 20)
-            chosen["epochs"] = max(1, math.ceil(steps / math.ceil(n_train / batch_size)))
+            chosen["epochs"] = epochs_for_steps(steps, n_train, batch_size)
         return cls(**chosen)
 
     def validate(self) -> None:
@@ -114,6 +114,11 @@ class TrainConfig:
         if unknown:
             raise ParameterError("training", sorted(unknown), "unknown settings")
         return cls(**data)
+
+
+def epochs_for_steps(steps: int, n_train: int, batch_size: int) -> int:
+    """The epochs that take about ``steps`` optimizer steps over ``n_train`` images."""
+    return max(1, math.ceil(steps / math.ceil(n_train / batch_size)))
 
 
 def fast_precision(device: object) -> str:
