@@ -36,8 +36,8 @@ class Autoencoder:
 
     ``family`` is "dense" (the tutorial's 784-300-code network and settings), "deep", "conv",
     "vae", "hybrid" (photos) or "codec" (compression, 64 numbers); every option left as None
-    takes that family's recipe, exactly as ``aekit train --model FAMILY`` does. The options
-    have the names and meanings of the command line's flags.
+    takes that family's recipe, exactly as ``aekit train --model FAMILY`` does. The other
+    options have the names and meanings of the command line's flags.
 
     Images may be NumPy arrays or torch tensors shaped (N, D), (N, H, W) or (N, C, H, W),
     uint8 (0..255) or floats in [0, 1], or one such image; results come back in the layout,
@@ -208,6 +208,10 @@ class Autoencoder:
         """The autoencoder's output for images, in their own layout and scale."""
         images, layout, single, device = self._images(x)
         return from_batch(reconstruct(self.model_, images), layout, single, device)
+
+    def predict(self, x):
+        """Keras' name for :meth:`reconstruct` (``autoencoder.predict(x_test)`` in the tutorial)."""
+        return self.reconstruct(x)
 
     def score_samples(self, x) -> np.ndarray:
         """Per-image reconstruction error (mean squared error per pixel, pixels in [0, 1]):

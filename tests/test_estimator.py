@@ -72,6 +72,8 @@ def test_every_layout_comes_back_as_it_went_in(toy_images):
     out = ae.reconstruct(tensor)
     assert isinstance(out, torch.Tensor) and out.shape == (64, 28, 28)
     assert isinstance(ae.encode(tensor), torch.Tensor)
+    # Keras' name for it, as the tutorial calls its autoencoder.
+    np.testing.assert_array_equal(ae.predict(flat), ae.reconstruct(flat))
 
 
 def test_validation_is_optional_and_bad_input_names_the_parameter(toy_images):
