@@ -27,6 +27,7 @@ from aekit.training.callbacks import Callback, EpochPrinter
 from aekit.training.config import TrainConfig
 from aekit.training.distributed import resolve_device
 from aekit.training.loop import fit as fit_model
+from aekit.training.loop import last_measured
 from aekit.training.pipeline import check_memory
 
 
@@ -250,9 +251,8 @@ class Autoencoder:
         history = [
             dict(zip(self.history_, row, strict=True)) for row in zip(*self.history_.values(), strict=True)
         ]
-        last = next((row["val_loss"] for row in reversed(history) if row["val_loss"] is not None), None)
         metrics = {
-            "val_mse": last,
+            "val_mse": last_measured(self.history_["val_loss"]),
             "train_seconds": self.train_seconds_,
             "epochs": len(history),
             "history": history,

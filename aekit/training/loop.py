@@ -41,7 +41,13 @@ class TrainResult:
     @property
     def val_mse(self) -> float | None:
         """The last validation error (None without validation images)."""
-        return next((r.val_loss for r in reversed(self.history) if r.val_loss is not None), None)
+        return last_measured([r.val_loss for r in self.history])
+
+
+def last_measured(val_losses: Sequence[float | None]) -> float | None:
+    """The last of a history's validation errors that was measured: fit's ``validation_freq``
+    leaves None after the epochs it skips, and every epoch without validation images."""
+    return next((loss for loss in reversed(val_losses) if loss is not None), None)
 
 
 def fit(
