@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import sys
+import warnings
 from pathlib import Path
 
 from aekit.cli.options import add_device, add_output
@@ -25,18 +27,24 @@ def add_parser(commands) -> argparse.ArgumentParser:
         help="refuse files of more images than this (default: as many as fill 1 GiB of float32 pixels, "
         "342,392 for MNIST), so a small hostile file cannot make a huge output",
     )
-    # The CPU by default, as compress: a lossless file made on the CPU is exact only where the
-    # decoder's picture is computed the same way (docs/aez-format.md).
+    # Any device decodes a version-3 file to the same pixels (docs/aez-format.md); the CPU by
+    # default, as compress.
     add_device(decompress, default="cpu")
     return decompress
 
 
 def run(args: argparse.Namespace) -> int:
-    from aekit.codec.aez import decompress_file
+    from aekit.codec.aez import FloatDecodingWarning, decompress_file
     from aekit.data.files import check_images_output, write_images
 
     check_images_output(args.output, args.force)
-    images = decompress_file(args.file, run_folder=args.run, device=args.device, max_images=args.max_images)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", FloatDecodingWarning)
+        images = decompress_file(
+            args.file, run_folder=args.run, device=args.device, max_images=args.max_images
+        )
+    for warning in caught:
+        print(f"aekit: warning: {warning.message}", file=sys.stderr)
     write_images(images, args.output, force=args.force)
     print(f"decompressed {len(images):,} images to {args.output}")
     return 0

@@ -11,8 +11,8 @@ files (no escapes, no residual layer) still decode.
 from __future__ import annotations
 
 import struct
+import warnings
 import zlib
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,30 +25,33 @@ from aekit.codec.tables import (
     CodecTables,
     as_tables,
     coding_precision,
+    exact_picture,
     find_run_folder,
     find_tables,
     fingerprint,
+    float_picture,
     predicted_levels,
     quality_level,
     residual_inputs,
     tables_for,
 )
-from aekit.data.arrays import as_uint8
 from aekit.data.files import read_images
 from aekit.errors import AekitError, ParameterError, check_whole
 from aekit.fileio import atomic_write_bytes, read_bytes_limited, refuse_overwrite, regular_file_size
-from aekit.inference import decode, encode
+from aekit.inference import encode
 from aekit.metrics import mse, psnr
 from aekit.runs import RUNS_ROOT, Run, load_run
 
 MAGIC = b"\x89AEZ"
-VERSION = 2
+# Version 3 decodes exactly (the decoder's picture computed in integers); 1 and 2 in floats.
+VERSION = 3
 # Version 1: magic, version, flags, fingerprint, channels, height, width, latent_dim, count,
 # step, payload size.
 HEADER_V1 = struct.Struct("<4sBB16sHHHHIfI")
-# Version 2 adds the residual step, the number of escaped codes and the residual's size.
+# Version 2 adds the residual step, the number of escaped codes and the residual's size;
+# version 3 has the same layout.
 HEADER = struct.Struct("<4sBB16sHHHHIfHIII")
-HEADERS = {1: HEADER_V1, 2: HEADER}
+HEADERS = {1: HEADER_V1, 2: HEADER, 3: HEADER}
 CHECKSUM = struct.Struct("<I")
 ESCAPE = struct.Struct("<q")
 MAX_COUNT = 10_000_000
@@ -123,7 +126,7 @@ def parse_header(data: bytes, name: str = "the file", file_size: int | None = No
     version = data[4]
     if version not in HEADERS:
         raise AekitError(
-            f"{name} is .aez format version {version}; this aekit reads versions 1 and {VERSION}: "
+            f"{name} is .aez format version {version}; this aekit reads versions 1 to {VERSION}: "
             "upgrade aekit"
         )
     layout = HEADERS[version]
@@ -184,10 +187,13 @@ def unpack(data: bytes, name: str = "the file") -> tuple[Header, Payload]:
 
 @dataclass(frozen=True)
 class Coded:
-    """What :func:`code_images` made: the file's bytes and the bits its tables predicted."""
+    """What :func:`code_images` made: the file's bytes, the bits its tables predicted, the
+    codes as whole multiples of the step and the decoder's exact picture of them (levels)."""
 
     data: bytes
     predicted_bytes: float
+    rounded: np.ndarray
+    picture: np.ndarray
 
 
 def code_images(
@@ -199,16 +205,17 @@ def code_images(
             f"{len(images)} images is more than one .aez file holds ({MAX_COUNT}); split the input"
         )
     tables = as_tables(tables)
+    if tables.residual is not None and not tables.exact:
+        raise AekitError("these residual tables are for version-2 files, which aekit no longer writes")
     latent = tables.latent
-    precision = coding_precision(run)
-    codes = encode(run.model, images, precision=precision, progress=progress)
+    codes = encode(run.model, images, precision=coding_precision(run), progress=progress)
     symbols, escapes = latent.escaped_symbols(codes)
     bits = code_bits(latent, symbols, escapes)
+    rounded = latent.unescaped(symbols, escapes)
+    picture = exact_picture(run.model, latent, rounded)
     residual = b""
     if tables.residual is not None:
-        rounded = latent.unescaped(symbols, escapes)
-        step = tables.residual.step
-        errors, context = residual_inputs(run.model, latent, images, rounded, step, precision)
+        errors, context = residual_inputs(picture, images, tables.residual.step)
         residual = residual_layer.encode_residual(tables.residual, errors, context)
         bits += tables.residual.bits(errors, context)
     payload = Payload(encode_symbols(latent, symbols, escape=True), escapes, residual)
@@ -223,7 +230,7 @@ def code_images(
         escapes=len(escapes),
         residual_size=len(payload.residual),
     )
-    return Coded(pack(header, payload), bits / 8 + HEADER.size + CHECKSUM.size)
+    return Coded(pack(header, payload), bits / 8 + HEADER.size + CHECKSUM.size, rounded, picture)
 
 
 def code_bits(latent: EntropyModel, symbols: np.ndarray, escapes: np.ndarray) -> float:
@@ -245,16 +252,26 @@ def decompress_images(
     name: str = "the file",
     max_images: int | None = None,
 ) -> np.ndarray:
-    """Images (N, C, H, W) from .aez bytes made with this run and these tables; a file of
-    more than ``max_images`` images (default: :func:`default_max_images`) is refused."""
+    """Images (N, C, H, W; float32 pixel levels / 255) from .aez bytes made with this run and
+    these tables; a file of more than ``max_images`` images (default:
+    :func:`default_max_images`) is refused. Version-3 files decode to the same pixels on every
+    machine; older ones may differ by a level (:class:`FloatDecodingWarning`)."""
     tables = as_tables(tables)
     header, payload = unpack(data, name)
     check_fits(header, run, tables, name, max_images)
     return _decode_payload(run, tables, header, payload, name)
 
 
-def _decode_payload(run: Run, tables: CodecTables, header: Header, payload: Payload, name: str) -> np.ndarray:
-    """The images in a payload whose header :func:`check_fits` has accepted."""
+class FloatDecodingWarning(UserWarning):
+    """A file from an older aekit, whose decoding used float arithmetic: its pixels may differ
+    by a level from what the machine that wrote it decoded."""
+
+
+def _decode_payload(
+    run: Run, tables: CodecTables, header: Header, payload: Payload, name: str, known: Coded | None = None
+) -> np.ndarray:
+    """The images in a payload whose header :func:`check_fits` has accepted. ``known``: what
+    :func:`code_images` made of these bytes, whose exact picture need not be computed twice."""
     latent = tables.latent
     escape = header.version >= 2
     try:
@@ -262,21 +279,30 @@ def _decode_payload(run: Run, tables: CodecTables, header: Header, payload: Payl
         rounded = latent.unescaped(symbols, payload.escapes) if escape else symbols + np.asarray(latent.low)
     except ValueError as exc:
         raise AekitError(f"{name}: {exc}; the file is damaged") from None
-    codes = latent.dequantised(rounded)
+    if header.version < VERSION:
+        warnings.warn(
+            f"{name} is an .aez file of version {header.version}, decoded in float arithmetic: its "
+            "pixels may differ by a level from those its writer decoded",
+            FloatDecodingWarning,
+            stacklevel=3,
+        )
+        picture = float_picture(run.model, latent, rounded, coding_precision(run))
+        context_source = predicted_levels(run.model, latent, rounded) if tables.residual is not None else None
+    elif known is not None and np.array_equal(known.rounded, rounded):
+        picture = context_source = known.picture
+    else:
+        picture = context_source = exact_picture(run.model, latent, rounded)
     if tables.residual is None:
-        return decode(run.model, codes, precision=coding_precision(run))
-    # The residual's contexts and symbols need only the code, not the decoder's picture: the
-    # decoder network runs in a second thread meanwhile (PyTorch releases the GIL), which took
-    # 10,000 MNIST digits from 0.89-1.00 s to 0.68-0.79 s on the 2-core machine.
-    with ThreadPoolExecutor(1) as beside:
-        decoding = beside.submit(decode, run.model, codes, None, coding_precision(run))
-        context = residual_layer.contexts(predicted_levels(run.model, latent, rounded))
-        try:
-            errors = residual_layer.decode_residual(tables.residual, payload.residual, context)
-        except ValueError as exc:
-            raise AekitError(f"{name}: {exc}; the file is damaged") from None
-        predicted = as_uint8(decoding.result())
-    levels = residual_layer.reconstruct(predicted, errors, tables.residual.step)
+        return _as_pixels(picture)
+    context = residual_layer.contexts(context_source)
+    try:
+        errors = residual_layer.decode_residual(tables.residual, payload.residual, context)
+    except ValueError as exc:
+        raise AekitError(f"{name}: {exc}; the file is damaged") from None
+    return _as_pixels(residual_layer.reconstruct(picture, errors, tables.residual.step))
+
+
+def _as_pixels(levels: np.ndarray) -> np.ndarray:
     return levels.astype(np.float32) / residual_layer.LEVELS
 
 
@@ -363,7 +389,7 @@ def compress_file(
     images = read_images(inputs, run.model.config.input_shape).images
     tables = tables_for(run, run_folder, step, residual_step)
     coded = code_images(run, tables, images, progress)
-    restored = _decode_payload(run, tables, *unpack(coded.data, str(output)), str(output))
+    restored = _decode_payload(run, tables, *unpack(coded.data, str(output)), str(output), known=coded)
     atomic_write_bytes(output, coded.data)
     warning = None
     if not run.training.quantize:

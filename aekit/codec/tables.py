@@ -8,7 +8,6 @@ on the run's training images the first time a step or quality asks for it and ke
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from aekit.errors import AekitError, ParameterError
 from aekit.fileio import atomic_write_text, read_bytes_limited
 from aekit.inference import decode, encode
 from aekit.models import Autoencoder
+from aekit.models.exact import integer_decoder
 from aekit.runs import Run, RunFolder
 from aekit.training.checkpoints import tensor_digest
 
@@ -60,10 +60,16 @@ DEFAULT_QUALITY = 6
 @dataclass(frozen=True)
 class CodecTables:
     """The code's per-dimension tables and, above the decoder's own quality, the residual
-    layer's per-context tables."""
+    layer's per-context tables.
+
+    ``exact`` residual tables (what aekit writes now, for version-3 files) were counted
+    against the decoder's exact integer picture, with contexts taken from that picture; the
+    others (version 2) against the float picture, with contexts from the codec family's
+    integer ``predictor``. Code-only tables are the same for both."""
 
     latent: EntropyModel
     residual: residual_layer.ResidualModel | None = None
+    exact: bool = True
 
     @property
     def residual_step(self) -> int:
@@ -73,15 +79,20 @@ class CodecTables:
         """Canonical JSON; a code-only level is written as its EntropyModel alone, as before."""
         if self.residual is None:
             return self.latent.to_json()
-        return '{"latent":' + self.latent.to_json() + ',"residual":' + self.residual.to_json() + "}"
+        exact = '"exact":true,' if self.exact else ""
+        return (
+            "{" + exact + '"latent":' + self.latent.to_json() + ',"residual":' + self.residual.to_json() + "}"
+        )
 
     @classmethod
     def from_json(cls, text: str) -> CodecTables:
         """Parse :meth:`to_json` output; ValueError if it is not consistent."""
         data = json.loads(text)
-        if isinstance(data, dict) and set(data) == {"latent", "residual"}:
+        if isinstance(data, dict) and set(data) - {"exact"} == {"latent", "residual"}:
+            if data.get("exact", True) is not True:
+                raise ValueError("inconsistent codec tables")
             latent = EntropyModel.from_json(json.dumps(data["latent"]))
-            return cls(latent, residual_layer.ResidualModel.from_json(data["residual"]))
+            return cls(latent, residual_layer.ResidualModel.from_json(data["residual"]), "exact" in data)
         return cls(EntropyModel.from_json(text))
 
 
@@ -120,32 +131,38 @@ def coding_precision(run: Run) -> str:
     return run.training.precision if run.model.config.family == "codec" else "float32"
 
 
+def exact_picture(model: Autoencoder, latent: EntropyModel, rounded: np.ndarray) -> np.ndarray:
+    """The decoder's picture (N, C, H, W) in pixel levels (uint8) of codes given as whole
+    multiples of the step (N, D), computed in integers: the same on every machine and device
+    (:mod:`aekit.models.exact`). What version-3 files decode to, before their residual."""
+    device = next(model.decoder.parameters()).device
+    return integer_decoder(model.decoder, device)(latent.dequantised(rounded))
+
+
+def float_picture(
+    model: Autoencoder, latent: EntropyModel, rounded: np.ndarray, precision: str
+) -> np.ndarray:
+    """The decoder's picture in pixel levels as version 1 and 2 files decode it: the float
+    network in ``precision``, whose last bits depend on the machine."""
+    return as_uint8(decode(model, latent.dequantised(rounded), precision=precision))
+
+
 def predicted_levels(model: Autoencoder, latent: EntropyModel, rounded: np.ndarray) -> np.ndarray:
     """The codec family's exact integer prediction (N, C, H, W) in pixel levels 0..255 from
-    codes given as whole multiples of the step (N, D); the residual layer's contexts."""
+    codes given as whole multiples of the step (N, D); version-2 files' residual contexts."""
     network = integer_network(model.predictor, latent.step, latent.largest_magnitude())
     outputs = network(latent.clipped(rounded))
     return to_pixel_levels(outputs).reshape(len(rounded), *model.config.input_shape)
 
 
 def residual_inputs(
-    model: Autoencoder,
-    latent: EntropyModel,
-    images: np.ndarray,
-    rounded: np.ndarray,
-    residual_step: int,
-    precision: str = "float32",
+    picture: np.ndarray, images: np.ndarray, residual_step: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """What the residual layer codes for ``images`` whose codes are ``rounded`` (whole
-    multiples of the step): the rounded pixel errors against the decoder's picture (computed
-    in ``precision``) and every pixel's context, each (N, C, H, W)."""
-    # As in decompression, the decoder network runs in a second thread while the contexts are
-    # computed (PyTorch and NumPy's matrix products release the GIL).
-    with ThreadPoolExecutor(1) as beside:
-        decoding = beside.submit(decode, model, latent.dequantised(rounded), None, precision)
-        context = residual_layer.contexts(predicted_levels(model, latent, rounded))
-        errors = residual_layer.quantise(as_uint8(images), as_uint8(decoding.result()), residual_step)
-    return errors, context
+    """What the residual layer codes for ``images`` (N, C, H, W in [0, 1]) against the
+    decoder's exact ``picture`` (levels, same shape): the rounded pixel errors, and every
+    pixel's context (from the picture, so the decoder knows it before the residual)."""
+    errors = residual_layer.quantise(as_uint8(images), picture, residual_step)
+    return errors, residual_layer.contexts(picture)
 
 
 def fit_residual(
@@ -155,10 +172,10 @@ def fit_residual(
     residual_step: int,
     precision: str = "float32",
 ) -> residual_layer.ResidualModel:
-    """The residual layer's tables at ``residual_step``, counted on ``images`` (N, C, H, W)
-    coded with the codec-family ``model`` (in ``precision``) and the code tables ``latent``."""
+    """The residual layer's exact tables at ``residual_step``, counted on ``images`` (N, C, H, W)
+    encoded with ``model`` (in ``precision``) and coded with the code tables ``latent``."""
     rounded = latent.rounded(encode(model, images, precision=precision))
-    errors, context = residual_inputs(model, latent, images, rounded, residual_step, precision)
+    errors, context = residual_inputs(exact_picture(model, latent, rounded), images, residual_step)
     return residual_layer.fit_residual_model(errors, context, residual_step)
 
 
@@ -179,6 +196,7 @@ def _stored(run: Run, run_folder: Path, step: float, residual_step: int) -> Code
         if (
             candidate.latent.step == step
             and candidate.residual_step == residual_step
+            and candidate.exact
             and path.stem == fingerprint(run.model, candidate).hex()
         ):
             return candidate
@@ -214,8 +232,6 @@ def tables_for(run: Run, run_folder: Path, step: float, residual_step: int = 0) 
     stored = _stored(run, run_folder, step, residual_step)
     if stored is not None and stored.latent == latent:
         return stored
-    if not hasattr(run.model, "predictor"):
-        raise ParameterError("residual_step", residual_step, "needs a run of the codec family")
     images = load_split(run.dataset, "train", limit=RESIDUAL_FIT_IMAGES).images
     residual = fit_residual(run.model, latent, images, residual_step, coding_precision(run))
     tables = CodecTables(latent, residual)

@@ -5,12 +5,12 @@ conv decoder turns into a picture), and at higher qualities the pixels' remainin
 rounded to a step and entropy-coded (:mod:`aekit.codec.residual`). How likely each rounded
 error is depends strongly on where in the picture it falls: almost never on the background,
 often along a stroke's edge. The probability table for each pixel is therefore chosen from a
-prediction of the picture; but the decoder must choose exactly the same table as the
-encoder, on any machine, and a float network's output can differ in its last bits between
-CPUs, GPUs and thread counts. So the prediction comes from a separate small dense
-``predictor`` that :mod:`aekit.codec.exact` evaluates in integer arithmetic, exactly
-everywhere. It learns, from the same rounded code, to imitate the decoder's picture; its
-gradient never reaches the code or the decoder.
+prediction of the picture, which the decoder must compute exactly as the encoder did, on any
+machine. Format version 3 takes it from the decoder's own picture, computed in integers
+(:mod:`aekit.models.exact`). Version 2 took it from a separate small dense ``predictor`` that
+:mod:`aekit.codec.exact` evaluates in integers; the family still trains it (from the same
+rounded code, to imitate the decoder's picture; its gradient never reaches the code or the
+decoder) so that version-2 files keep decoding with runs trained now.
 """
 
 from __future__ import annotations
