@@ -4,8 +4,9 @@ The byte layout is documented in docs/aez-format.md. In short: a fixed header (m
 version, model fingerprint, image shape, count, steps, section sizes), the entropy-coded
 code, the exact values of codes outside their tables, the entropy-coded residual layer, and a
 CRC-32 of everything before it. Decoding checks every field against limits and the file's
-length before allocating anything, so a damaged or hostile file is a clear error. Version 1
-files (no escapes, no residual layer) still decode.
+length before allocating anything, so a damaged or hostile file is a clear error. Version 3
+decodes the decoder's picture in integers, the same on every machine; version 1 (no escapes,
+no residual layer) and version 2 files still decode, in floats.
 """
 
 from __future__ import annotations
@@ -328,6 +329,7 @@ def check_fits(
         or header.latent_dim != latent.latent_dim
         or header.step != np.float32(latent.step)
         or header.residual_step != tables.residual_step
+        or (tables.residual is not None and tables.exact != (header.version >= 3))
     ):
         raise AekitError(
             f"{name} does not match its model's image shape, code size or steps; the file is damaged"

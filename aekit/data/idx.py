@@ -7,10 +7,10 @@ downloaded from public mirrors into that cache. MNIST's files may sit directly i
 (``$AEKIT_DATA_DIR/fashion-mnist``), which is the only place other datasets are looked for
 there, since they share MNIST's file names.
 
-For MNIST what is verified is the SHA-256 of the *decompressed* bytes, so raw and gzip
-files both load. Fashion-MNIST and KMNIST publish only the MD5 of their ``.gz`` files, so
-those must be the published ``.gz`` files, and that MD5 is checked. A file that fails a
-check is never used.
+For MNIST and Fashion-MNIST what is verified is the SHA-256 of the *decompressed* bytes, so
+raw and gzip files (any gzip wrapper) both load. KMNIST publishes only the MD5 of its ``.gz``
+files, so those must be the published ``.gz`` files, and that MD5 is checked. A file that
+fails a check is never used.
 """
 
 from __future__ import annotations
@@ -71,8 +71,9 @@ MNIST = IdxDataset(
     },
 )
 
-# MD5 of the .gz files as their authors publish them (also listed in torchvision's
-# datasets/mnist.py).
+# SHA-256 of the decompressed files, whose content is the same wherever they come from (the
+# authors publish only the MD5 of their .gz wrappers, which a recompressed copy, such as
+# Debian's dataset-fashion-mnist package, does not match).
 FASHION_MNIST = IdxDataset(
     name="fashion-mnist",
     splits=_MNIST_LAYOUT,
@@ -80,11 +81,11 @@ FASHION_MNIST = IdxDataset(
         "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
         "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
     ),
-    gz_md5={
-        "train-images-idx3-ubyte": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
-        "train-labels-idx1-ubyte": "25c81989df183df01b3e8a0aad5dffbe",
-        "t10k-images-idx3-ubyte": "bef4ecab320f06d8554ea6380940ec79",
-        "t10k-labels-idx1-ubyte": "bb300cfdad3c16e7a12a480ee83cd310",
+    sha256={
+        "train-images-idx3-ubyte": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+        "train-labels-idx1-ubyte": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+        "t10k-images-idx3-ubyte": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+        "t10k-labels-idx1-ubyte": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
     },
 )
 

@@ -147,3 +147,17 @@ def test_decompress_warns_once_in_one_line_for_an_older_file(tmp_path, capsys):
     assert err.startswith("aekit: warning: ") and "version 1" in err and "a level" in err
     pinned = np.load(GOLDEN / "v1-levels.npy")
     assert np.abs(np.rint(np.load(tmp_path / "a.npy") * 255) - pinned[:, 0]).max() <= 1
+
+
+def test_a_version_byte_changed_between_2_and_3_is_refused(version_3):
+    """Version 2's residual tables and version 3's were counted differently: a file naming one
+    kind under the other version is refused, not decoded to wrong pixels."""
+    run, tables, _ = version_3
+    for name, version, its_tables in (("v3", 2, tables), ("v2", 3, None)):
+        data = bytearray((GOLDEN / f"{name}.aez").read_bytes())
+        data[4] = version
+        data = data[:-4] + struct.pack("<I", zlib.crc32(bytes(data[:-4])))
+        its_tables = its_tables or CodecTables.from_json((GOLDEN / "v2-tables.json").read_text())
+        with pytest.raises(AekitError, match="does not match") as caught:
+            decompress_images(run, its_tables, bytes(data))
+        assert "\n" not in str(caught.value)
