@@ -31,6 +31,7 @@ for the measured speed).
 from __future__ import annotations
 
 import decimal
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -97,6 +98,11 @@ def _looked_up(x: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
     return table[x.clamp(-_REACH_UNITS, _REACH_UNITS).add_(_REACH_UNITS).long()]
 
 
+def _power_of_two(exponents: torch.Tensor) -> torch.Tensor:
+    """2**e for whole numbers e, exactly (math.ldexp; a platform's pow need not be exact)."""
+    return torch.tensor([math.ldexp(1.0, int(e)) for e in exponents.tolist()], dtype=torch.float64)
+
+
 @dataclass(frozen=True)
 class _Affine:
     """A Linear, Conv2d or ConvTranspose2d layer on integers: per output channel, weights
@@ -117,13 +123,17 @@ def _affine(layer: nn.Linear | nn.Conv2d | nn.ConvTranspose2d, device: torch.dev
     weight = layer.weight.detach().double().cpu()
     out_axis = 1 if isinstance(layer, nn.ConvTranspose2d) else 0
     per_output = weight.transpose(0, out_axis).flatten(1)  # (out, everything summed into it)
+    if isinstance(layer, nn.ConvTranspose2d) and layer.groups != 1:
+        raise AekitError("a grouped transposed convolution cannot be computed exactly in integers")
     largest = per_output.abs().amax(dim=1).clamp(min=2.0**-60)
-    shift = (WEIGHT_BITS - 1) - torch.ceil(torch.log2(largest))
+    # ceil(log2(largest)) from the float's own exponent (frexp is exact; log2 need not be).
+    mantissa, exponent = torch.frexp(largest)
+    shift = (WEIGHT_BITS - 1) - (exponent - (mantissa == 0.5).int()).double()
     bias = layer.bias.detach().double().cpu() if layer.bias is not None else torch.zeros(len(shift))
     while True:
-        scaled = torch.round(per_output * (2.0**shift)[:, None])
-        offset = torch.where(shift >= 1, 2.0 ** (shift - 1), 0.0)
-        bias_int = torch.round(bias * 2.0 ** (shift + FRACTION_BITS)) + offset
+        scaled = torch.round(per_output * _power_of_two(shift)[:, None])
+        offset = torch.where(shift >= 1, _power_of_two(shift - 1), 0.0)
+        bias_int = torch.round(bias * _power_of_two(shift + FRACTION_BITS)) + offset
         worst = scaled.abs().sum(dim=1) * ACTIVATION_LIMIT + bias_int.abs()
         too_large = worst >= EXACT_LIMIT
         if not too_large.any():
@@ -132,9 +142,9 @@ def _affine(layer: nn.Linear | nn.Conv2d | nn.ConvTranspose2d, device: torch.dev
             raise AekitError("a decoder layer's weights are too large to compute exactly in integers")
         shift = torch.where(too_large, shift - 1, shift)
     shaped = [-1] + [1] * (weight.dim() - 1)
-    weight_int = torch.round(weight.transpose(0, out_axis) * (2.0**shift).view(shaped)).transpose(0, out_axis)
-    weight_int, bias_int = weight_int.contiguous().to(device), bias_int.to(device)
-    scale = (2.0**-shift).to(device)
+    weight_int = torch.round(weight.transpose(0, out_axis) * _power_of_two(shift).view(shaped))
+    weight_int, bias_int = weight_int.transpose(0, out_axis).contiguous().to(device), bias_int.to(device)
+    scale = _power_of_two(-shift).to(device)
     if isinstance(layer, nn.Linear):
         return _Affine(weight_int, bias_int, scale, lambda x, w, b: torch.addmm(b, x, w.T))
     if isinstance(layer, nn.Conv2d):
