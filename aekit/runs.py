@@ -20,7 +20,13 @@ from aekit import __version__
 from aekit.data.arrays import Layout
 from aekit.data.folders import check_dataset_record
 from aekit.errors import AekitError, ParameterError, check_whole
-from aekit.fileio import atomic_path, atomic_write_text, read_json_limited, remove_leftovers
+from aekit.fileio import (
+    atomic_path,
+    atomic_write_text,
+    read_json_limited,
+    regular_file_size,
+    remove_leftovers,
+)
 from aekit.models import Autoencoder, ModelConfig, build_model
 from aekit.models.base import weights_mismatch
 from aekit.training.checkpoints import is_epoch_record
@@ -104,6 +110,11 @@ def prepare_run_dir(
         path = Path(out)
         if path.exists() and not path.is_dir():
             raise ParameterError(parameter, str(path), "is a file, not a folder; choose another")
+        blocking = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+        if blocking is not None:
+            raise ParameterError(
+                parameter, str(path), f"{blocking} is a file, not a folder; choose another place"
+            )
         if path.is_dir() and any(path.iterdir()) and not force:
             raise ParameterError(
                 parameter,
@@ -215,10 +226,11 @@ def load_run(folder: str | Path, device: str = "cpu") -> Run:
     model_config, training, dataset, limit, layout, run_id = load_config(folder)
     model = build_model(model_config)
     weights_path = RunFolder(folder).weights
+    if not weights_path.exists() and not weights_path.is_symlink():
+        raise AekitError(f"{weights_path} is missing; the run is incomplete: retrain it")
+    regular_file_size(weights_path, "safetensors file")  # a FIFO or device would block the reader
     try:
         state = load_file(str(weights_path))
-    except FileNotFoundError:
-        raise AekitError(f"{weights_path} is missing; the run is incomplete: retrain it") from None
     except (SafetensorError, OSError, ValueError) as exc:
         raise AekitError(
             f"{weights_path} is not a readable safetensors file ({exc}); retrain the run"

@@ -189,7 +189,8 @@ def test_crafted_entropy_tables(run, tmp_path, capsys):
             table if isinstance(table, str) else json.dumps(table)
         )
         line = refused(capsys, ["decompress", aez, "--run", copy, "-o", tmp_path / "out.npy"], "")
-        assert "damaged" in line or "mixes two runs" in line, (name, line)
+        expected = "holds tables for codes of 1 numbers" if name == "wrong dimensions" else "damaged"
+        assert expected in line or "mixes two runs" in line, (name, line)
     assert not (tmp_path / "out.npy").exists()
     shutil.rmtree(copy / "entropy")
     (copy / "entropy").write_text("a file where a folder belongs")
@@ -466,3 +467,95 @@ def test_a_checkpoint_killed_mid_write_leaves_a_resumable_run(tmp_path):
     assert main(["train", "--resume", str(folder)]) == 0
     assert json.loads((folder / "metrics.json").read_text())["epochs"] == 40
     assert not list(folder.glob(".*.tmp"))
+
+
+# --- the six kinds the hostile-input sweep found slipping through ------------------------------
+
+
+def test_weights_that_are_a_fifo_are_refused_without_hanging(run, tmp_path, capsys):
+    copy = tmp_path / "run"
+    shutil.copytree(run, copy)
+    (copy / "model.safetensors").unlink()
+    os.mkfifo(copy / "model.safetensors")
+    refused(capsys, ["encode", copy, "mnist:test", "-o", tmp_path / "c.npy"], "not a regular file")
+
+
+def test_a_looping_link_in_an_image_folder_is_an_error_not_a_missing_image(run, tmp_path, capsys):
+    folder = tmp_path / "pics"
+    folder.mkdir()
+    for index in range(2):
+        Image.new("L", (28, 28), 40 * index).save(folder / f"{index}.png")
+    (folder / "loop.png").symlink_to("loop.png")
+    line = refused(capsys, ["encode", run, folder, "-o", tmp_path / "c.npy"], "loop.png")
+    assert "looping link" in line
+    from aekit.data.images import image_files
+
+    with pytest.warns(UserWarning, match="skipping .*loop.png: not a regular file"):
+        assert [p.name for p in image_files([folder], skip_bad=True)] == ["0.png", "1.png"]
+
+
+def test_an_image_over_pillows_own_limit_is_refused_in_one_line(run, tmp_path, capsys):
+    """144 Mpx: past Pillow's warning threshold (89 Mpx), below its error (179 Mpx); Pillow's
+    warning must not reach the user's terminal as two extra lines."""
+    big = tmp_path / "big.png"
+    big.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", struct.pack(">IIBBBBB", 12_000, 12_000, 8, 0, 0, 0, 0))
+        + png_chunk(b"IDAT", zlib.compress(b""))
+        + png_chunk(b"IEND", b"")
+    )
+    refused(capsys, ["encode", run, big, "-o", tmp_path / "c.npy"], "over the limit")
+
+
+def test_train_into_a_folder_under_a_file_is_refused_in_one_line(tmp_path, capsys):
+    (tmp_path / "a").write_text("not a folder")
+    line = refused(
+        capsys, ["train", "--epochs", "1", "--limit", "50", "--out", tmp_path / "a" / "run"], "--out"
+    )
+    assert "is a file" in line
+
+
+def test_decoding_into_a_png_folder_stopped_by_sigterm_leaves_nothing(run, tmp_path):
+    codes = tmp_path / "many.npy"
+    np.save(codes, np.zeros((20_000, 2), np.float32))
+    out = tmp_path / "pngs"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    command = [sys.executable, "-m", "aekit", "decode", str(run), str(codes), "-o", str(out)]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not any(p.name.startswith(".pngs.") for p in tmp_path.iterdir()):
+        time.sleep(0.01)
+    time.sleep(0.3)  # well into writing the PNGs
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130 and b"Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["many.npy"]  # no output, no hidden folder
+
+
+def test_stored_tables_for_another_code_size_are_not_used(run, tmp_path, capsys):
+    """Tables named by their own fingerprint (so they pass that check) but for 3 numbers a
+    code, in a run whose codes have 2: refused in one line, never a traceback."""
+    from aekit.codec.entropy import fit_entropy_model
+    from aekit.codec.tables import tables_path
+    from aekit.runs import load_run
+
+    copy = tmp_path / "run"
+    shutil.copytree(run, copy)
+    shutil.rmtree(copy / "entropy")
+    model = load_run(copy).model
+    wrong = fit_entropy_model(np.random.default_rng(0).normal(size=(200, 3)).astype(np.float32), 1.0)
+    path = tables_path(copy, model, wrong)
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(wrong.to_json())
+    # compress fits tables of the right size beside them and uses those ...
+    assert main(["compress", str(copy), "mnist:test", "-o", str(tmp_path / "t.aez")]) == 0
+    # ... and a file naming the wrong ones by their fingerprint is refused.
+    data = bytearray((tmp_path / "t.aez").read_bytes())
+    data[6:22] = bytes.fromhex(path.stem)[:16]
+    data[-4:] = struct.pack("<I", zlib.crc32(bytes(data[:-4])))
+    (tmp_path / "w.aez").write_bytes(bytes(data))
+    capsys.readouterr()
+    line = refused(
+        capsys, ["decompress", tmp_path / "w.aez", "--run", copy, "-o", tmp_path / "w.npy"], path.name
+    )
+    assert "codes of 3 numbers" in line

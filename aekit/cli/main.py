@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
+import threading
 
 from aekit import __version__
 from aekit.cli.options import Parser
@@ -77,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exit_:  # --help, or a usage mistake already reported in one line
         return int(exit_.code or 0)
+    # SIGTERM unwinds like Ctrl-C, so that a command's clean-up (a half-written output's
+    # temporary folder) runs; training installs its own handler, which saves a checkpoint.
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _interrupt) if in_main_thread else None
     try:
         return args.handler(args)
     except ParameterError as exc:
@@ -88,3 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("aekit: interrupted", file=sys.stderr)
         return 130
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(_signal_number: int, _frame) -> None:
+    raise KeyboardInterrupt

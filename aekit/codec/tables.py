@@ -197,6 +197,7 @@ def _stored(run: Run, run_folder: Path, step: float, residual_step: int) -> Code
             candidate.latent.step == step
             and candidate.residual_step == residual_step
             and candidate.exact
+            and candidate.latent.latent_dim == run.model.config.latent_dim
             and path.stem == fingerprint(run.model, candidate).hex()
         ):
             return candidate
@@ -248,6 +249,11 @@ def find_tables(run: Run, run_folder: Path, wanted: bytes) -> CodecTables | None
         tables = CodecTables.from_json(read_bytes_limited(path, TABLE_LIMIT, "entropy table").decode())
     except (ValueError, KeyError, TypeError, RecursionError):
         raise AekitError(f"{path} is damaged; delete it and compress again") from None
+    if tables.latent.latent_dim != run.model.config.latent_dim:
+        raise AekitError(
+            f"{path} holds tables for codes of {tables.latent.latent_dim} numbers, not this run's "
+            f"{run.model.config.latent_dim}; delete it"
+        )
     if fingerprint(run.model, tables) != wanted:
         raise AekitError(
             f"{path} does not belong to the weights in {run_folder}; the run folder mixes two runs"

@@ -35,13 +35,19 @@ def image_files(sources: list[str | Path], skip_bad: bool = False) -> list[Path]
     for source in map(Path, sources):
         if source.is_dir():
             found = []
-            for path in sorted(p for p in source.rglob("*") if p.is_file() and not p.name.startswith(".")):
-                if path.suffix.lower() in IMAGE_SUFFIXES:
+            for path in sorted(p for p in source.rglob("*") if not p.name.startswith(".") and not p.is_dir()):
+                # A broken or looping link, a FIFO or a device is no image either: never silently dropped.
+                problem = (
+                    "" if path.is_file() else "not a regular file (a broken or looping link, or a device)"
+                )
+                if not problem and path.suffix.lower() not in IMAGE_SUFFIXES:
+                    problem = "not a PNG or JPEG file"
+                if not problem:
                     found.append(path)
                 elif skip_bad:
-                    warnings.warn(f"skipping {path}: not a PNG or JPEG file", stacklevel=2)
+                    warnings.warn(f"skipping {path}: {problem}", stacklevel=2)
                 else:
-                    raise AekitError(f"{path} is not a PNG or JPEG file; remove it or pass --skip-bad")
+                    raise AekitError(f"{path} is {problem}; remove it or pass --skip-bad")
             if not found:
                 raise AekitError(f"{source} holds no PNG or JPEG images")
             files += found
@@ -60,7 +66,11 @@ def image_files(sources: list[str | Path], skip_bad: bool = False) -> list[Path]
 def open_image(path: Path) -> Image.Image:
     """The image in ``path``, header read but pixels not decoded; refuses decompression bombs."""
     try:
-        image = Image.open(path)
+        # Pillow warns (on stderr) of images between its own limit and twice it; ours, below,
+        # is lower and refuses them in one line instead.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(path)
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
         raise AekitError(f"{path} is not a readable image ({exc}); remove it or pass --skip-bad") from None
     if image.width * image.height > MAX_PIXELS:
