@@ -263,6 +263,13 @@ class Autoencoder:
         )
         return folder
 
+    def export_onnx(self, folder: str | Path, force: bool = False) -> Path:
+        """Write ``encoder.onnx``, ``decoder.onnx`` and ``model.json`` into a new ``folder``
+        (see :mod:`aekit.models.onnx`); needs ``pip install 'aekit[onnx]'``."""
+        from aekit.models.onnx import export_onnx
+
+        return export_onnx(self._fitted(), folder, force=force)
+
     @classmethod
     def from_run(cls, run: Run) -> Autoencoder:
         config, training = run.model.config, run.training

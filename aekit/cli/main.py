@@ -30,6 +30,7 @@ COMMANDS = (
     "decompress",
     "rd",
     "report",
+    "export",
 )
 
 EXAMPLES = """\
@@ -44,6 +45,7 @@ examples:
   aekit compress runs/c mnist:test -o test.aez --quality 5
   aekit decompress test.aez -o restored/
   aekit rd runs/c                                 every quality against PCA, PNG, JPEG, WebP, AVIF
+  aekit export runs/d8 -o onnx/                   encoder.onnx and decoder.onnx, for onnxruntime
   aekit train --resume runs/c                     continue after Ctrl-C or SIGTERM
   aekit train --resume runs/c --epochs 30         or train a finished run for longer
   torchrun --nproc-per-node 2 -m aekit train ...  several processes (or machines)
