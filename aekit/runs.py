@@ -17,6 +17,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from aekit import __version__
+from aekit.builtin import resolve_run_folder
 from aekit.data.arrays import Layout
 from aekit.data.folders import check_dataset_record
 from aekit.errors import AekitError, ParameterError, check_whole
@@ -221,8 +222,9 @@ def save_run(run: Run, folder: str | Path) -> None:
 
 def load_run(folder: str | Path, device: str = "cpu") -> Run:
     """Rebuild the run saved in ``folder``, its model on ``device`` (cpu, cuda or auto).
-    Raises :class:`AekitError` if anything is off."""
-    folder = Path(folder)
+    Raises :class:`AekitError` if anything is off. ``folder`` may also name a built-in model
+    (:mod:`aekit.builtin`) where no such path exists."""
+    folder = resolve_run_folder(folder)
     model_config, training, dataset, limit, layout, run_id = load_config(folder)
     model = build_model(model_config)
     weights_path = RunFolder(folder).weights

@@ -31,6 +31,7 @@ COMMANDS = (
     "rd",
     "report",
     "export",
+    "models",
 )
 
 EXAMPLES = """\
@@ -46,6 +47,8 @@ examples:
   aekit decompress test.aez -o restored/
   aekit rd runs/c                                 every quality against PCA, PNG, JPEG, WebP, AVIF
   aekit export runs/d8 -o onnx/                   encoder.onnx and decoder.onnx, for onnxruntime
+  aekit models                                    the built-in models, usable by name:
+  aekit compress mnist-codec mnist:test -o t.aez  no training needed
   aekit train --resume runs/c                     continue after Ctrl-C or SIGTERM
   aekit train --resume runs/c --epochs 30         or train a finished run for longer
   torchrun --nproc-per-node 2 -m aekit train ...  several processes (or machines)

@@ -15,7 +15,9 @@ def add_parser(commands) -> argparse.ArgumentParser:
         "if the run has one, plus a live explorer that decodes wherever the pointer is. The page is one "
         "self-contained file that works offline.",
     )
-    report.add_argument("run", type=Path, help="run folder")
+    report.add_argument(
+        "run", type=Path, help="run folder, or a built-in model (its report goes to ./NAME-report.html)"
+    )
     report.add_argument("--force", action="store_true", help="replace an existing report.html")
     return report
 

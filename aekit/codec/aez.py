@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from aekit.builtin import resolve_run_folder
 from aekit.codec import residual as residual_layer
 from aekit.codec.entropy import EntropyModel, check_step, decode_symbols, encode_symbols
 from aekit.codec.tables import (
@@ -383,6 +384,7 @@ def compress_file(
     if step is not None:
         check_step(step)
     refuse_overwrite(output, force)
+    run_folder = resolve_run_folder(run_folder)
     run = load_run(run_folder, device=device)
     if step is None and (quality is not None or run.model.config.family == "codec"):
         step, residual_step = quality_level(run, DEFAULT_QUALITY if quality is None else quality)
@@ -432,10 +434,14 @@ def decompress_file(
     size = regular_file_size(path, ".aez file")
     with open(path, "rb") as handle:
         header = parse_header(handle.read(HEADER.size), str(path), file_size=size)
-    folder = Path(run_folder) if run_folder is not None else find_run_folder(header.fingerprint, RUNS_ROOT)
+    if run_folder is not None:
+        folder = resolve_run_folder(run_folder)
+    else:
+        folder = find_run_folder(header.fingerprint, RUNS_ROOT) or find_run_folder(header.fingerprint)
     if folder is None:
         raise AekitError(
-            f"{path} was made by a run not found under {RUNS_ROOT}/; pass the run folder with --run"
+            f"{path} was made by a run not found under {RUNS_ROOT}/ nor among the built-in models; "
+            "pass the run folder with --run"
         )
     run = load_run(folder, device=device)
     tables = find_tables(run, folder, header.fingerprint)

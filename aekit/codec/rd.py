@@ -22,13 +22,14 @@ import numpy as np
 from PIL import Image
 
 from aekit.baselines import pca_fit
+from aekit.builtin import is_builtin, resolve_run_folder
 from aekit.codec.aez import CHECKSUM, ESCAPE, HEADER, code_bits, code_images, decompress_images
 from aekit.codec.entropy import decode_symbols, encode_symbols, fit_entropy_model
 from aekit.codec.tables import QUALITY_LEVELS, tables_for
 from aekit.data.arrays import as_uint8
 from aekit.data.files import read_images
 from aekit.data.folders import load_split
-from aekit.errors import check_whole
+from aekit.errors import AekitError, check_whole
 from aekit.fileio import atomic_write_text, refuse_overwrite
 from aekit.metrics import mse, psnr, ssim
 from aekit.runs import Run, load_run
@@ -246,7 +247,12 @@ def rate_distortion(
     rows (see :data:`FIELDS`)."""
     from aekit.report.plots import rate_distortion_figure, save_png
 
-    run_folder = Path(run_folder)
+    run_folder = resolve_run_folder(run_folder)
+    if is_builtin(run_folder):
+        raise AekitError(
+            f"{run_folder.name} is a built-in model, which aekit never writes to; its figures are in "
+            "'aekit models'"
+        )
     if per_image_limit is not None:
         check_whole("per_image_limit", per_image_limit)
     for name in ("rd.csv", "rd.json", "rd.png"):

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from aekit.builtin import builtin_folders, is_builtin
 from aekit.codec import residual as residual_layer
 from aekit.codec.entropy import EntropyModel, fit_entropy_model
 from aekit.codec.exact import integer_network, to_pixel_levels
@@ -211,6 +212,7 @@ def entropy_model_for(run: Run, run_folder: Path, step: float) -> EntropyModel:
     stored = _stored(run, run_folder, step, 0)
     if stored is not None:
         return stored.latent
+    _refuse_fitting_builtin(run_folder)
     codes_file = RunFolder(run_folder).train_codes
     if codes_file.is_file():
         codes = load_npy(codes_file)
@@ -233,11 +235,21 @@ def tables_for(run: Run, run_folder: Path, step: float, residual_step: int = 0) 
     stored = _stored(run, run_folder, step, residual_step)
     if stored is not None and stored.latent == latent:
         return stored
+    _refuse_fitting_builtin(run_folder)
     images = load_split(run.dataset, "train", limit=RESIDUAL_FIT_IMAGES).images
     residual = fit_residual(run.model, latent, images, residual_step, coding_precision(run))
     tables = CodecTables(latent, residual)
     atomic_write_text(tables_path(run_folder, run.model, tables), tables.to_json())
     return tables
+
+
+def _refuse_fitting_builtin(run_folder: Path) -> None:
+    """A built-in model is never changed: it ships the tables it has, and no others."""
+    if is_builtin(run_folder):
+        raise AekitError(
+            f"the built-in model {run_folder.name} has no tables for this step; use the steps or "
+            "qualities it ships (aekit models), or train a run of your own"
+        )
 
 
 def find_tables(run: Run, run_folder: Path, wanted: bytes) -> CodecTables | None:
@@ -261,9 +273,13 @@ def find_tables(run: Run, run_folder: Path, wanted: bytes) -> CodecTables | None
     return tables
 
 
-def find_run_folder(wanted: bytes, search_root: Path) -> Path | None:
-    """The run folder under ``search_root`` holding the tables with fingerprint ``wanted``."""
-    for folder in sorted(p for p in search_root.glob("*") if p.is_dir()):
+def find_run_folder(wanted: bytes, search_root: Path | None = None) -> Path | None:
+    """The run folder under ``search_root`` (default: the built-in models) holding the tables
+    with fingerprint ``wanted``."""
+    folders = (
+        builtin_folders() if search_root is None else sorted(p for p in search_root.glob("*") if p.is_dir())
+    )
+    for folder in folders:
         if (RunFolder(folder).entropy / f"{wanted.hex()}.json").is_file():
             return folder
     return None

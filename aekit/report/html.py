@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from aekit.builtin import is_builtin, resolve_run_folder
 from aekit.data.files import to_uint8
 from aekit.data.folders import load_split
 from aekit.errors import AekitError
@@ -41,9 +42,10 @@ PICTURE_LIMIT = 32 << 20  # an rd.png larger than this is not one aekit drew
 
 
 def write_report(folder: str | Path, force: bool = False, progress: bool = False) -> Path:
-    """Write ``folder/report.html`` for the run saved in ``folder``; returns its path."""
-    folder = Path(folder)
-    target = RunFolder(folder).report
+    """Write ``folder/report.html`` for the run saved in ``folder`` (for a built-in model,
+    ``NAME-report.html`` in the current folder); returns its path."""
+    folder = resolve_run_folder(folder)
+    target = Path(f"{folder.name}-report.html") if is_builtin(folder) else RunFolder(folder).report
     refuse_overwrite(target, force)
     run = load_run(folder)
     atomic_write_text(target, build_report(run, folder, progress))
