@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import stat
@@ -44,6 +45,48 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
+
+
+@contextlib.contextmanager
+def exclusive(path: str | os.PathLike, what: str = "output") -> Iterator[None]:
+    """Hold, while the block runs, the right to write ``path`` (a file or a folder, which may
+    not exist yet): a second aekit process asking for the same path is refused at once.
+
+    The lock is an advisory ``flock`` on ``.NAME.lock`` beside ``path``, which the operating
+    system releases if the process dies; the file is removed when the block ends (a killed
+    holder's is taken over by the next writer and removed then)."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        yield  # nothing exists there yet for another writer to share; the write itself says why
+        return
+    lock_path = path.parent / f".{path.name}.lock"
+    while True:
+        try:
+            descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise AekitError(f"cannot write {path} ({exc.strerror}); choose another place") from None
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(descriptor)
+            raise AekitError(
+                f"{path} is being written by another aekit process; wait for it to finish or choose "
+                f"another {what}"
+            ) from None
+        # A holder that just finished removed the file we opened: lock the one there now.
+        try:
+            current = os.stat(lock_path).st_ino == os.fstat(descriptor).st_ino
+        except FileNotFoundError:
+            current = False
+        if current:
+            break
+        os.close(descriptor)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(lock_path)
+        os.close(descriptor)
 
 
 def current_umask() -> int:

@@ -86,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
     if args.resume is None:  # every setting is checked before torch is loaded
         make_configs(args.model, args.latent_dim, **training_options(args))
 
+    from aekit.fileio import exclusive
     from aekit.models import build_model
     from aekit.models.summary import summarize
     from aekit.report.html import write_report
@@ -95,42 +96,48 @@ def run(args: argparse.Namespace) -> int:
 
     device = resolve_device(args.device)
     with process_group(device) as (rank, _):
-        if args.resume is not None:
-            _refuse_options_resume_ignores(args)
-            plan = plan_resume(args.resume, epochs=args.epochs, device=device)
-        else:
-            plan = plan_new_run(
-                args.model,
-                args.latent_dim,
-                dataset=args.dataset,
-                image_size=args.image_size,
-                channels=args.channels,
-                val_fraction=args.val_fraction,
-                skip_bad=args.skip_bad,
-                stream=args.stream,
-                limit=args.limit,
-                out=args.out,
-                force=args.force,
-                device=device,
-                make_folder=rank == 0,
-                **training_options(args),
-            )
-            plan.folder = broadcast_from_first(plan.folder)
-        folder = plan.folder
-        say = print if rank == 0 else _silent
-        say(summarize(build_model(plan.model)), end="\n\n")
-        try:
-            with _stop_on_signals() as stop:
-                result, stopped = train_run(
-                    plan,
-                    progress=rank == 0 and progress_wanted(),
-                    on_epoch=lambda record: say(format_epoch(record, plan.training.epochs), flush=True),
-                    should_stop=stop.is_set,
+        # One writer per run folder: a second 'train --out' or '--resume' of it is refused.
+        target = args.resume if args.resume is not None else args.out
+        lock = (
+            exclusive(target, "run folder") if rank == 0 and target is not None else contextlib.nullcontext()
+        )
+        with lock:
+            if args.resume is not None:
+                _refuse_options_resume_ignores(args)
+                plan = plan_resume(args.resume, epochs=args.epochs, device=device)
+            else:
+                plan = plan_new_run(
+                    args.model,
+                    args.latent_dim,
+                    dataset=args.dataset,
+                    image_size=args.image_size,
+                    channels=args.channels,
+                    val_fraction=args.val_fraction,
+                    skip_bad=args.skip_bad,
+                    stream=args.stream,
+                    limit=args.limit,
+                    out=args.out,
+                    force=args.force,
+                    device=device,
+                    make_folder=rank == 0,
+                    **training_options(args),
                 )
-        except Exception:
-            if rank == 0 and folder.is_dir() and not any(folder.iterdir()):
-                folder.rmdir()  # a failure before anything was written leaves no empty run behind
-            raise
+                plan.folder = broadcast_from_first(plan.folder)
+            folder = plan.folder
+            say = print if rank == 0 else _silent
+            say(summarize(build_model(plan.model)), end="\n\n")
+            try:
+                with _stop_on_signals() as stop:
+                    result, stopped = train_run(
+                        plan,
+                        progress=rank == 0 and progress_wanted(),
+                        on_epoch=lambda record: say(format_epoch(record, plan.training.epochs), flush=True),
+                        should_stop=stop.is_set,
+                    )
+            except Exception:
+                if rank == 0 and folder.is_dir() and not any(folder.iterdir()):
+                    folder.rmdir()  # a failure before anything was written leaves no empty run behind
+                raise
     if result is None:
         if rank == 0:
             print(

@@ -39,7 +39,13 @@ from aekit.codec.tables import (
 )
 from aekit.data.files import read_images
 from aekit.errors import AekitError, ParameterError, check_whole
-from aekit.fileio import atomic_write_bytes, read_bytes_limited, refuse_overwrite, regular_file_size
+from aekit.fileio import (
+    atomic_write_bytes,
+    exclusive,
+    read_bytes_limited,
+    refuse_overwrite,
+    regular_file_size,
+)
 from aekit.inference import encode
 from aekit.metrics import mse, psnr
 from aekit.runs import RUNS_ROOT, Run, load_run
@@ -392,9 +398,11 @@ def compress_file(
         step, residual_step = 1.0 if step is None else step, 0
     images = read_images(inputs, run.model.config.input_shape).images
     tables = tables_for(run, run_folder, step, residual_step)
-    coded = code_images(run, tables, images, progress)
-    restored = _decode_payload(run, tables, *unpack(coded.data, str(output)), str(output), known=coded)
-    atomic_write_bytes(output, coded.data)
+    with exclusive(output, ".aez file"):  # a second compress to the same file is refused
+        refuse_overwrite(output, force)
+        coded = code_images(run, tables, images, progress)
+        restored = _decode_payload(run, tables, *unpack(coded.data, str(output)), str(output), known=coded)
+        atomic_write_bytes(output, coded.data)
     warning = None
     if not run.training.quantize:
         warning = (
