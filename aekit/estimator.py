@@ -221,6 +221,29 @@ class Autoencoder:
         errors = ((reconstruct(self.model_, images) - images) ** 2).reshape(len(images), -1).mean(axis=1)
         return errors[0] if single else errors
 
+    # --- the tutorial's two pictures ---------------------------------------------------------
+
+    def plot_reconstructions(self, x, n: int = 5, seed: int | None = 0):
+        """A matplotlib Figure: ``n`` images of ``x`` (picked at random with ``seed``, or the
+        first ``n`` with ``seed=None``) above their reconstructions, drawn as a run folder's
+        ``reconstructions.png`` is. Shown inline in a notebook."""
+        from aekit.report.plots import pick, reconstructions_figure
+
+        images = self._images(x)[0]
+        originals = images[pick(len(images), n, seed)]
+        return reconstructions_figure(originals, reconstruct(self.model_, originals))
+
+    def plot_latent(self, x, labels=None, title: str = "Latent codes"):
+        """A matplotlib Figure: the codes of ``x`` as points coloured by ``labels`` (codes of
+        more than 2 numbers projected on their 2 main directions), drawn as a run folder's
+        ``latent.png`` is."""
+        from aekit.report.plots import latent_figure
+
+        images = self._images(x)[0]
+        return latent_figure(
+            encode(self.model_, images), None if labels is None else np.asarray(labels), title
+        )
+
     def transform(self, x) -> np.ndarray:
         """scikit-learn's name for :meth:`encode`."""
         return self.encode(x)

@@ -219,3 +219,21 @@ def test_tensorboard_without_its_package_is_a_clear_error(toy_images, tmp_path):
     else:
         small().fit(toy_images, callbacks=[aekit.TensorBoard(tmp_path)])
         assert any(tmp_path.iterdir())
+
+
+def test_the_tutorials_two_pictures_are_figures_drawn_as_the_run_folder_draws_them():
+    from matplotlib.figure import Figure
+
+    rng = np.random.default_rng(0)
+    x = rng.random((40, 28, 28), dtype=np.float32)
+    labels = rng.integers(0, 10, 40)
+    ae = aekit.Autoencoder("dense", latent_dim=2, hidden=8, epochs=1).fit(x)
+    pictures = ae.plot_reconstructions(x, n=5)
+    assert isinstance(pictures, Figure) and len(pictures.axes) == 10  # 5 originals above 5 reconstructions
+    assert pictures.axes[0].get_ylabel() == "original" and pictures.axes[5].get_ylabel() == "reconstructed"
+    first = ae.plot_reconstructions(x, n=3, seed=None).axes[0].images[0].get_array()
+    np.testing.assert_allclose(np.asarray(first), x[0], atol=1e-6)  # seed=None: the first images
+    scatter = ae.plot_latent(x, labels)
+    assert isinstance(scatter, Figure)
+    points = np.concatenate([c.get_offsets() for c in scatter.axes[0].collections])
+    assert len(points) == 40

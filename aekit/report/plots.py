@@ -17,10 +17,26 @@ from aekit.explore import latent_axes  # noqa: E402
 from aekit.fileio import atomic_path  # noqa: E402
 
 
+class Picture(Figure):
+    """A Figure that a notebook shows inline (as PNG) whatever matplotlib's backend, since
+    this module draws with the headless one."""
+
+    def _repr_png_(self) -> bytes:
+        return png_bytes(self)
+
+
+def pick(total: int, count: int, seed: int | None = 0) -> np.ndarray:
+    """Indices of ``count`` of ``total`` images: at random with ``seed``, the first with None."""
+    count = min(count, total)
+    if seed is None:
+        return np.arange(count)
+    return np.random.default_rng(seed).choice(total, size=count, replace=False)
+
+
 def reconstructions_figure(originals: np.ndarray, reconstructed: np.ndarray) -> Figure:
     """Originals (top row) above their reconstructions (bottom row); arrays (N, C, H, W)."""
     count = len(originals)
-    fig, axes = plt.subplots(2, count, figsize=(1.6 * count, 3.6), squeeze=False)
+    fig, axes = plt.subplots(2, count, figsize=(1.6 * count, 3.6), squeeze=False, FigureClass=Picture)
     for column in range(count):
         for row, images in enumerate((originals, reconstructed)):
             ax = axes[row, column]
@@ -43,7 +59,7 @@ def latent_figure(codes: np.ndarray, labels: np.ndarray | None, title: str = "La
     labels = labels[order] if labels is not None else None
     if codes.shape[1] > 2:
         title += f" ({codes.shape[1]}-D, PCA projection)"
-    fig, ax = plt.subplots(figsize=(7, 6))
+    fig, ax = plt.subplots(figsize=(7, 6), FigureClass=Picture)
     scatter = ax.scatter(
         points[:, 0],
         points[:, 1],

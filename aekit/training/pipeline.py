@@ -20,7 +20,7 @@ from aekit.inference import encode, reconstruct
 from aekit.metrics import psnr
 from aekit.models import ModelConfig, build_model
 from aekit.models.registry import training_memory
-from aekit.report.plots import latent_figure, loss_figure, reconstructions_figure, save_png
+from aekit.report.plots import latent_figure, loss_figure, pick, reconstructions_figure, save_png
 from aekit.runs import Run, RunFolder, load_config, prepare_run_dir, save_config, save_run
 from aekit.training.checkpoints import Checkpoint, check_resumable, load_checkpoint, save_checkpoint
 from aekit.training.config import TrainConfig, make_configs
@@ -211,8 +211,7 @@ def write_plots(
     """reconstructions.png (``count`` random images), latent.png (the ``codes`` of every
     image), loss.png."""
     files = RunFolder(folder)
-    picks = np.random.default_rng(seed).choice(len(data), size=min(count, len(data)), replace=False)
-    originals = data.images[picks]
+    originals = data.images[pick(len(data), count, seed)]
     save_png(reconstructions_figure(originals, reconstruct(run.model, originals)), files.reconstructions_plot)
     title = f"Codes of {len(data):,} training images"
     save_png(latent_figure(codes, data.labels, title=title), files.latent_plot)
