@@ -6,6 +6,7 @@ import contextlib
 import fcntl
 import json
 import os
+import shutil
 import stat
 import tempfile
 from collections.abc import Iterator
@@ -87,6 +88,29 @@ def exclusive(path: str | os.PathLike, what: str = "output") -> Iterator[None]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(lock_path)
         os.close(descriptor)
+
+
+@contextlib.contextmanager
+def atomic_folder(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a hidden temporary folder beside ``path``; on success it replaces ``path`` whole.
+
+    An interrupted writer leaves no half-filled folder under the final name."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX, dir=path.parent))
+    except OSError as exc:
+        raise AekitError(f"cannot write {path} ({exc.strerror}); choose another place") from None
+    try:
+        yield staging
+        staging.chmod(0o777 & ~current_umask())
+        if path.exists():
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+        os.replace(staging, path)
+    except OSError as exc:
+        raise AekitError(f"cannot write {path} ({exc.strerror}); choose another place") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def current_umask() -> int:

@@ -6,9 +6,6 @@ of them. Images come out as float32 (N, C, H, W) in [0, 1].
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from tokenize import TokenError
 
@@ -19,7 +16,7 @@ from aekit.data.arrays import as_uint8, codes_to_batch, to_batch
 from aekit.data.idx import DATASETS, ImageSet, load_dataset
 from aekit.data.images import image_files, read_image
 from aekit.errors import AekitError, ParameterError
-from aekit.fileio import TEMPORARY_SUFFIX, atomic_path, current_umask, refuse_overwrite
+from aekit.fileio import atomic_folder, atomic_path, refuse_overwrite
 
 
 def read_images(
@@ -96,23 +93,10 @@ def write_images(images: np.ndarray, out: str | Path, force: bool = False) -> No
     check_images_output(out, force)
     # Every PNG goes into a hidden folder beside ``out`` that is renamed into place only when
     # complete: an interrupted run leaves no half-filled output to refuse or mistake.
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=TEMPORARY_SUFFIX, dir=out.parent))
-    except OSError as exc:
-        raise AekitError(f"cannot write {out} ({exc.strerror}); choose another place") from None
-    try:
+    with atomic_folder(out) as staging:
         digits = max(5, len(str(len(images) - 1)))
         for index, image in enumerate(to_uint8(images)):
             _to_pil(image).save(staging / f"{index:0{digits}d}.png", format="PNG")
-        staging.chmod(0o777 & ~current_umask())
-        if out.exists():
-            shutil.rmtree(out) if out.is_dir() else out.unlink()
-        os.replace(staging, out)
-    except OSError as exc:
-        raise AekitError(f"cannot write {out} ({exc.strerror}); choose another place") from None
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
 
 def to_uint8(images: np.ndarray) -> np.ndarray:

@@ -14,9 +14,6 @@ import contextlib
 import io
 import json
 import logging
-import os
-import shutil
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -24,7 +21,7 @@ import torch
 
 from aekit import __version__
 from aekit.errors import AekitError
-from aekit.fileio import TEMPORARY_SUFFIX, current_umask
+from aekit.fileio import atomic_folder
 from aekit.models.base import Autoencoder
 
 ENCODER_FILE, DECODER_FILE, CONTRACT_FILE = "encoder.onnx", "decoder.onnx", "model.json"
@@ -76,14 +73,7 @@ def export_onnx(model: Autoencoder, folder: str | Path, *, force: bool = False) 
     except ImportError:
         raise AekitError(EXTRA_HINT) from None
     described = contract(model)
-    try:
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(
-            tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=TEMPORARY_SUFFIX, dir=folder.parent)
-        )
-    except OSError as exc:
-        raise AekitError(f"cannot write {folder} ({exc.strerror}); choose another place") from None
-    try:
+    with atomic_folder(folder) as staging:
         model = model.eval()
         device = next(model.parameters()).device
         example_images = torch.rand(2, *model.config.input_shape, device=device)
@@ -93,14 +83,6 @@ def export_onnx(model: Autoencoder, folder: str | Path, *, force: bool = False) 
         )
         _export(model.decoder, example_codes, "codes", "images", staging / DECODER_FILE, described["decoder"])
         (staging / CONTRACT_FILE).write_text(json.dumps(described, indent=2) + "\n")
-        staging.chmod(0o777 & ~current_umask())
-        if folder.exists():
-            shutil.rmtree(folder) if folder.is_dir() else folder.unlink()
-        os.replace(staging, folder)
-    except OSError as exc:
-        raise AekitError(f"cannot write {folder} ({exc.strerror}); choose another place") from None
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return folder
 
 
